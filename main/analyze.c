@@ -1,0 +1,263 @@
+/*
+ * analyze.c - `sipsift analyze`: parse options, check every input before
+ * starting, run the frames of each input through the engine, then close the
+ * sinks, write the JSON report and print the summary. SIGINT/SIGTERM stop
+ * reading; what was seen is committed and reported (status "interrupted").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "capture/input.h"
+#include "main/cli.h"
+#include "main/engine.h"
+#include "main/outputs.h"
+
+#define MAX_INPUTS 256
+
+struct analyze_opts {
+    const char *reads[MAX_INPUTS];
+    unsigned n_reads;
+    const char *db;
+    const char *report;
+    const char *eve;
+    char bpf[4096];
+    int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static int parse_opts(int argc, char **argv, struct analyze_opts *o)
+{
+    static const struct option longopts[] = {
+        { "read", required_argument, 0, 'r' },   { "db", required_argument, 0, 'd' },
+        { "report", required_argument, 0, 'o' }, { "eve", required_argument, 0, 'e' },
+        { "interface", required_argument, 0, 'i' }, { "quiet", no_argument, 0, 'q' },
+        { "verbose", no_argument, 0, 'v' },      { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    memset(o, 0, sizeof *o);
+    o->db = "sipsift.db";
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+r:d:o:e:i:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (o->n_reads == MAX_INPUTS) {
+                fprintf(stderr, "sipsift: -r: more than %d inputs: merge them with mergecap\n", MAX_INPUTS);
+                return -1;
+            }
+            o->reads[o->n_reads++] = optarg;
+            break;
+        case 'd': o->db = optarg; break;
+        case 'o': o->report = optarg; break;
+        case 'e': o->eve = optarg; break;
+        case 'i':
+            fprintf(stderr, "sipsift: -i %s: live capture is not available in this version: "
+                            "capture with tcpdump -w and use -r\n", optarg);
+            return -1;
+        case 'q': o->verbosity = -1; break;
+        case 'v': o->verbosity++; break;
+        case 'h':
+            printf("usage: sipsift analyze -r FILE [-r FILE...] [--db FILE] [--report FILE] "
+                   "[--eve FILE] [-q|-v] [BPF filter]\n");
+            exit(0);
+        default:
+            fprintf(stderr, "sipsift: analyze: bad option: see 'sipsift help'\n");
+            return -1;
+        }
+    }
+    if (o->n_reads == 0) {
+        fprintf(stderr, "sipsift: analyze: no input: give a capture file with -r FILE\n");
+        return -1;
+    }
+    size_t len = 0;
+    for (int i = optind; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (len + n + 2 > sizeof o->bpf) {
+            fprintf(stderr, "sipsift: BPF filter: longer than %zu bytes\n", sizeof o->bpf - 1);
+            return -1;
+        }
+        if (len)
+            o->bpf[len++] = ' ';
+        memcpy(o->bpf + len, argv[i], n);
+        len += n;
+        o->bpf[len] = '\0';
+    }
+    unsigned stdin_uses = 0;
+    for (unsigned i = 0; i < o->n_reads; i++)
+        stdin_uses += strcmp(o->reads[i], "-") == 0;
+    if (stdin_uses > 1) {
+        fprintf(stderr, "sipsift: -r -: standard input can be read only once\n");
+        return -1;
+    }
+    return 0;
+}
+
+static char *join_argv(int argc, char **argv)
+{
+    size_t n = 8;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n + 8);
+    if (!s)
+        return NULL;
+    strcpy(s, "sipsift");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+/* Progress on stderr, only for a terminal: packets, MB, % of the input. */
+static void show_progress(const struct input *in, const char *path, uint64_t frames, bool final)
+{
+    uint64_t done, total;
+    input_progress(in, &done, &total);
+    if (total)
+        fprintf(stderr, "\r%s: %llu packets, %.1f MB, %3.0f%%%s", path, (unsigned long long)frames,
+                done / 1e6, 100.0 * (double)done / (double)total, final ? "\n" : "");
+    else
+        fprintf(stderr, "\r%s: %llu packets, %.1f MB%s", path, (unsigned long long)frames,
+                done / 1e6, final ? "\n" : "");
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    struct analyze_opts o;
+    if (parse_opts(argc, argv, &o) < 0)
+        return SIPSIFT_EXIT_USAGE;
+
+    char err[512];
+    /* Open every input before starting, so a typo in the third -r costs nothing. */
+    struct input *inputs[MAX_INPUTS] = { 0 };
+    for (unsigned i = 0; i < o.n_reads; i++) {
+        inputs[i] = input_open(o.reads[i], o.bpf, err, sizeof err);
+        if (!inputs[i]) {
+            fprintf(stderr, "sipsift: %s: %s\n", o.reads[i], err);
+            for (unsigned j = 0; j < i; j++)
+                input_close(inputs[j]);
+            return strstr(err, "filter") ? SIPSIFT_EXIT_USAGE : SIPSIFT_EXIT_RUNTIME;
+        }
+    }
+
+    struct outputs out;
+    if (outputs_open(&out, o.db, o.eve, err, sizeof err) < 0) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        for (unsigned i = 0; i < o.n_reads; i++)
+            input_close(inputs[i]);
+        return SIPSIFT_EXIT_RUNTIME;
+    }
+    struct engine *eng = engine_new(out.sinks, out.n_sinks, err, sizeof err);
+    if (!eng) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        outputs_close(&out);
+        for (unsigned i = 0; i < o.n_reads; i++)
+            input_close(inputs[i]);
+        return SIPSIFT_EXIT_RUNTIME;
+    }
+
+    struct run_input rin[MAX_INPUTS];
+    memset(rin, 0, sizeof rin);
+    char *cmdline = join_argv(argc, argv);
+    struct run_info run = {
+        .version = SIPSIFT_VERSION,
+        .command_line = cmdline ? cmdline : "sipsift analyze",
+        .started_wall_us = wall_us(),
+        .inputs = rin,
+        .n_inputs = o.n_reads,
+        .capture = engine_capture_stats(eng),
+        .status = "running",
+    };
+    for (unsigned i = 0; i < o.n_reads; i++) {
+        rin[i].file = o.reads[i];
+        rin[i].link_type = input_link_name(inputs[i]);
+    }
+    outputs_run_start(&out, &run);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int rc = SIPSIFT_EXIT_OK;
+    bool tty = isatty(STDERR_FILENO) && o.verbosity >= 0;
+    for (unsigned i = 0; i < o.n_reads && !stop_requested; i++) {
+        struct frame f;
+        uint64_t last_shown = wall_us();
+        int r = 0;
+        while (!stop_requested && (r = input_next(inputs[i], &f, err, sizeof err)) == 1) {
+            if (!rin[i].start_us)
+                rin[i].start_us = f.ts_us;
+            rin[i].end_us = f.ts_us;
+            rin[i].packets++;
+            rin[i].bytes += f.len;
+            engine_frame(eng, &f, i);
+            if (tty && (rin[i].packets & 0xfff) == 0) {
+                uint64_t now = wall_us();
+                if (now - last_shown > 500000) {
+                    show_progress(inputs[i], o.reads[i], rin[i].packets, false);
+                    last_shown = now;
+                }
+            }
+        }
+        if (tty && rin[i].packets > 0xfff)
+            show_progress(inputs[i], o.reads[i], rin[i].packets, true);
+        if (!stop_requested && r < 0) {
+            /* Everything before the damage is kept; the run goes on with the next file. */
+            fprintf(stderr, "sipsift: %s: %s\n", o.reads[i], err);
+            rc = SIPSIFT_EXIT_RUNTIME;
+        }
+    }
+    engine_finish(eng);
+
+    const struct engine_counters *cnt = engine_counters(eng);
+    char limits[4096];
+    if (engine_limits_json(eng, limits, sizeof limits) < 0)
+        snprintf(limits, sizeof limits, "{}");
+    run.limits_json = limits;
+    run.sip_messages = cnt->sip_messages;
+    run.sip_malformed = cnt->sip_malformed;
+    run.finished_wall_us = wall_us();
+    run.status = stop_requested ? "interrupted" : (rc ? "error" : "finished");
+    if (outputs_run_end(&out, &run, err, sizeof err) < 0) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        rc = SIPSIFT_EXIT_RUNTIME;
+    }
+    int64_t run_id = outputs_run_id(&out);
+    engine_free(eng);
+    outputs_close(&out);
+    for (unsigned i = 0; i < o.n_reads; i++)
+        input_close(inputs[i]);
+    free(cmdline);
+
+    if (o.report && outputs_write_report(o.db, run_id, o.report, err, sizeof err) < 0) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        rc = SIPSIFT_EXIT_RUNTIME;
+    }
+    if (o.verbosity >= 0 && outputs_print_summary(o.db, run_id, stdout, err, sizeof err) < 0) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        rc = SIPSIFT_EXIT_RUNTIME;
+    }
+    return rc;
+}

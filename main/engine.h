@@ -1,0 +1,41 @@
+/*
+ * engine.h - the pipeline of one run: capture (decode, reassembly) feeds the
+ * SIP dissector, whose messages feed the state, which emits events to the
+ * sinks. The engine owns every stage and is the l4_handler capture calls.
+ * It does no I/O of its own: analyze.c opens inputs and sinks.
+ */
+#ifndef SIPSIFT_ENGINE_H
+#define SIPSIFT_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "capture/input.h"
+#include "output/sink.h"
+
+#define ENGINE_MAX_SINKS 4
+
+struct engine_counters {
+    uint64_t sip_messages;   /* every SIP message (retransmissions included) */
+    uint64_t sip_malformed;
+    uint64_t sip_dgram_trailing; /* datagrams with bytes after the last message */
+    uint64_t hep_messages;
+    uint64_t tcp_ignored;    /* TCP directions that were not SIP */
+};
+
+struct engine;
+
+/* sinks are borrowed: the caller frees them after engine_free. */
+struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, char *err, size_t errlen);
+/* One frame of input `input`. */
+void engine_frame(struct engine *e, const struct frame *f, uint32_t input);
+/* End of all input: flush reassembly and state (emits calls, sources...). */
+void engine_finish(struct engine *e);
+const struct capture_stats *engine_capture_stats(const struct engine *e);
+const struct engine_counters *engine_counters(const struct engine *e);
+/* {"transactions":{...},...} describing table pressure. */
+int engine_limits_json(const struct engine *e, char *buf, size_t n);
+void engine_free(struct engine *e);
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages sipsift builds and tests with,
+# only those missing. Needs root (or sudo) when something is missing.
+set -e
+pkgs="build-essential pkg-config libpcap-dev libnids-dev libnet1-dev libsqlite3-dev
+libjansson-dev nettle-dev libsodium-dev sqlite3 python3"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "sipsift: missing packages:$missing: run as root: apt-get install$missing" >&2; exit 1; }
+    SUDO=sudo
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

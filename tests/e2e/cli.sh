@@ -1,0 +1,82 @@
+#!/bin/sh
+# cli.sh SIPSIFT - the command line as a user meets it: exit codes of
+# CONTRACT.md, one-line errors naming the thing and the fix, outputs that
+# agree with each other. Ends with "cli: N passed, N failed".
+set -u
+bin=$1
+cd "$(dirname "$0")/../.." || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_exit CODE PATTERN -- command...: exit code, and stderr is one line matching PATTERN
+expect_exit() {
+    code=$1; pat=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    lines=$(wc -l <"$tmp/err")
+    if [ "$got" -ne "$code" ]; then
+        bad "$* -> exit $got, expected $code ($(head -c 300 "$tmp/err"))"
+    elif [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/err"; then
+        bad "$* -> stderr '$(head -c 300 "$tmp/err")' lacks '$pat'"
+    elif [ -n "$pat" ] && [ "$lines" -ne 1 ]; then
+        bad "$* -> $lines lines on stderr, expected one"
+    else
+        ok
+    fi
+}
+
+sip=pcaps/public/suricata-verify/sip-method/sip.pcap
+expect_exit 2 "unknown command" -- "$bin" frobnicate
+expect_exit 2 "no input" -- "$bin" analyze --db "$tmp/a.db"
+expect_exit 2 "bad option" -- "$bin" analyze --bogus -r "$sip"
+expect_exit 1 "sipsift: $tmp/missing.pcap" -- "$bin" analyze -q -r "$tmp/missing.pcap" --db "$tmp/a.db"
+expect_exit 1 "sipsift: $tmp" -- "$bin" analyze -q -r "$tmp" --db "$tmp/a.db"
+: >"$tmp/empty.pcap"
+expect_exit 1 "empty.pcap" -- "$bin" analyze -q -r "$tmp/empty.pcap" --db "$tmp/a.db"
+gzip -c "$sip" >"$tmp/c.pcap.gz"
+expect_exit 1 "gunzip" -- "$bin" analyze -q -r "$tmp/c.pcap.gz" --db "$tmp/a.db"
+head -c 1000 /dev/urandom >"$tmp/junk.pcap"
+expect_exit 1 "junk.pcap" -- "$bin" analyze -q -r "$tmp/junk.pcap" --db "$tmp/a.db"
+expect_exit 2 "filter" -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" 'udp port nonsense('
+expect_exit 1 "" -- "$bin" report --db "$tmp/nothing-here.db"
+[ ! -e "$tmp/nothing-here.db" ] && ok || bad "report created a store that did not exist"
+
+# A capture cut in the middle of a record: everything before the cut is kept, exit 1.
+head -c 60000 "$sip" >"$tmp/cut.pcap"
+expect_exit 1 "cut.pcap" -- "$bin" analyze -q -r "$tmp/cut.pcap" --db "$tmp/cut.db" --report "$tmp/cut.json"
+if [ -s "$tmp/cut.json" ] && grep -q '"sip_messages"' "$tmp/cut.json"; then ok; else bad "truncated capture: no report"; fi
+
+# A clean run: report file, EVE lines, and `report --json` agreeing with --report.
+expect_exit 0 "" -- "$bin" analyze -q -r "$sip" --db "$tmp/b.db" --report "$tmp/b.json" --eve "$tmp/b.eve"
+py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+if $py - "$tmp/b.json" "$tmp/b.eve" <<'PY'
+import json, sys
+rep = json.load(open(sys.argv[1]))
+for k in ("version", "inputs", "stats", "sources", "alerts", "calls", "rtp_streams"):
+    assert k in rep, k
+n = 0
+for line in open(sys.argv[2]):
+    ev = json.loads(line)
+    for k in ("timestamp", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto"):
+        assert k in ev, (k, ev)
+    assert ev["event_type"] in ev, ev
+    n += ev["event_type"] == "sip"
+assert n == rep["stats"]["sip_messages"], (n, rep["stats"]["sip_messages"])
+PY
+then ok; else bad "report/EVE keys or counts"; fi
+"$bin" report --db "$tmp/b.db" --json >"$tmp/b2.json" 2>"$tmp/err" && cmp -s "$tmp/b.json" "$tmp/b2.json" && ok \
+    || bad "report --json differs from analyze --report ($(head -c 200 "$tmp/err"))"
+"$bin" report --db "$tmp/b.db" >"$tmp/sum.txt" 2>&1 && grep -q "REGISTER" "$tmp/sum.txt" && ok || bad "report summary"
+# Several inputs, read in order, stdin as one of them.
+"$bin" analyze -q -r "$sip" -r - --db "$tmp/c.db" --report "$tmp/c.json" <"$sip" >/dev/null 2>"$tmp/err" \
+    && grep -q '"packets": *1382' "$tmp/c.json" && ok || bad "two inputs (file + stdin): $(head -c 200 "$tmp/err")"
+# A BPF filter keeps only what it matches.
+"$bin" analyze -q -r "$sip" --db "$tmp/d.db" --report "$tmp/d.json" 'udp port 5060' >/dev/null 2>&1 \
+    && ! grep -q '"packets": *691' "$tmp/d.json" && ok || bad "BPF filter did not filter"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
