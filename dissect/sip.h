@@ -103,7 +103,7 @@ struct sip_msg {
     struct slice start_line;
     bool is_request;
     /* request */
-    struct slice method;
+    struct slice method;       /* in a response: the CSeq method (its transaction's) */
     uint8_t method_id;         /* enum sip_method */
     struct slice ruri_raw;
     struct sip_uri ruri;
@@ -152,6 +152,8 @@ enum sip_result {
  * Stream: framed by Content-Length; SIP_INCOMPLETE until all of it is there
  * (leading CRLF keep-alives are skipped and counted in *used).
  * On SIP_OK, *used is the bytes this message took from buf (>= 1).
+ * On SIP_INCOMPLETE, *used is the leading CRLF keep-alive (or NUL/SP/HTAB padding)
+ * bytes already skipped, which the caller may drop (often 0).
  */
 enum sip_result sip_parse(struct slice buf, enum sip_transport t, struct sip_msg *msg, size_t *used);
 
