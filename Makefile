@@ -43,7 +43,8 @@ $(BUILD)/tests/unit/run: $(TEST_OBJS) $(OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 deps:
 	@sh tests/deps.sh

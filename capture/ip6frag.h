@@ -1,0 +1,32 @@
+/*
+ * ip6frag.h - IPv6 fragment reassembly (RFC 8200 §4.5), which libnids lacks.
+ * Bounded in sets and bytes, expired by capture time; overlapping fragments
+ * drop the whole set (RFC 5722). Not for IPv4 (libnids does that).
+ */
+#ifndef SIPSIFT_IP6FRAG_H
+#define SIPSIFT_IP6FRAG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+
+#define IP6FRAG_MAX_RANGES 64      /* fragments per set; more -> CAP_A_FRAG_LIMIT */
+#define IP6FRAG_MAX_DATAGRAM 65535 /* largest rebuilt payload */
+
+struct ip6frag;
+
+/* anomalies go to h->anomaly; st counts frags_v6 / reassembled_v6. */
+struct ip6frag *ip6frag_new(uint32_t max_sets, uint32_t max_bytes, uint64_t timeout_us,
+                            const struct l4_handler *h, struct capture_stats *st);
+/*
+ * Add one fragment (fh = 8-byte fragment header, frag = the data after it).
+ * True when the set is complete: *out is the upper-layer payload (owned by
+ * ip6frag, valid until the next call), *next_header its protocol.
+ */
+bool ip6frag_add(struct ip6frag *f, const struct l4_meta *m, struct slice fh, struct slice frag,
+                 struct slice *out, uint8_t *next_header);
+void ip6frag_tick(struct ip6frag *f, uint64_t now_us);
+void ip6frag_free(struct ip6frag *f);
+
+#endif
