@@ -57,8 +57,9 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
     memset(o, 0, sizeof *o);
     o->db = "sipsift.db";
     optind = 1;
+    opterr = 0; /* our own one-line messages, not getopt's */
     int c;
-    while ((c = getopt_long(argc, argv, "+r:d:o:e:i:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:d:o:e:i:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->n_reads == MAX_INPUTS) {
@@ -80,8 +81,11 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             printf("usage: sipsift analyze -r FILE [-r FILE...] [--db FILE] [--report FILE] "
                    "[--eve FILE] [-q|-v] [BPF filter]\n");
             exit(0);
+        case ':':
+            fprintf(stderr, "sipsift: analyze: %s needs a value: see 'sipsift help'\n", argv[optind - 1]);
+            return -1;
         default:
-            fprintf(stderr, "sipsift: analyze: bad option: see 'sipsift help'\n");
+            fprintf(stderr, "sipsift: analyze: bad option '%s': see 'sipsift help'\n", argv[optind - 1]);
             return -1;
         }
     }

@@ -21,7 +21,8 @@ int cmd_report(int argc, char **argv)
     long long run = 0;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:n:jh", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:n:jh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'n': {
@@ -38,7 +39,7 @@ int cmd_report(int argc, char **argv)
             printf("usage: sipsift report [--db FILE] [--run N] [--json]\n");
             return 0;
         default:
-            fprintf(stderr, "sipsift: report: bad option: see 'sipsift help'\n");
+            fprintf(stderr, "sipsift: report: bad option '%s': see 'sipsift help'\n", argv[optind - 1]);
             return SIPSIFT_EXIT_USAGE;
         }
     }

@@ -65,7 +65,9 @@ out:
     json_decref(o);
 }
 
-/* The keys every event starts with (CONTRACT order); src/dst may be NULL. */
+/* The keys every event starts with (CONTRACT order). Every line carries all
+ * seven so a SIEM can map one schema; keys that do not apply to an event
+ * (ports of a source profile, addresses of the stats event) are null. */
 static json_t *envelope(uint64_t ts, const char *type, const struct ip_addr *src, uint16_t sport,
                         const struct ip_addr *dst, uint16_t dport, uint8_t proto)
 {
@@ -74,17 +76,12 @@ static json_t *envelope(uint64_t ts, const char *type, const struct ip_addr *src
         return NULL;
     js_set(o, "timestamp", js_time(ts));
     js_set(o, "event_type", json_string(type));
-    if (src) {
-        js_set(o, "src_ip", js_ip(src));
-        if (dst)
-            js_set(o, "src_port", json_integer(sport));
-    }
-    if (dst) {
-        js_set(o, "dest_ip", js_ip(dst));
-        js_set(o, "dest_port", json_integer(dport));
-        const char *p = js_proto_name(proto, true);
-        js_set(o, "proto", p ? json_string(p) : json_integer(proto));
-    }
+    js_set(o, "src_ip", src ? js_ip(src) : json_null());
+    js_set(o, "src_port", src && dst ? json_integer(sport) : json_null());
+    js_set(o, "dest_ip", dst ? js_ip(dst) : json_null());
+    js_set(o, "dest_port", dst ? json_integer(dport) : json_null());
+    const char *p = dst ? js_proto_name(proto, true) : NULL;
+    js_set(o, "proto", p ? json_string(p) : (dst ? json_integer(proto) : json_null()));
     return o;
 }
 

@@ -21,7 +21,7 @@ run_suite() {
     status=$?
     cat "$log"
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    p=$(echo "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/')
+    p=$(echo "$line" | sed -E 's/^.*[^0-9]([0-9]+) passed.*$/\1/')
     f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
     [ -n "$line" ] || { p=0; f=1; echo "$name: no result line (exit $status)"; }
     [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && { f=1; echo "$name: exit status $status"; }
