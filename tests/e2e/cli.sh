@@ -78,5 +78,25 @@ then ok; else bad "report/EVE keys or counts"; fi
 "$bin" analyze -q -r "$sip" --db "$tmp/d.db" --report "$tmp/d.json" 'udp port 5060' >/dev/null 2>&1 \
     && ! grep -q '"packets": *691' "$tmp/d.json" && ok || bad "BPF filter did not filter"
 
+# SIGTERM while reading a slow pipe: exit 0, run marked interrupted, every
+# message already read is in the store and the report, the store is sound.
+(cat "$sip"; sleep 5) | "$bin" analyze -q -r - --db "$tmp/t.db" --report "$tmp/t.json" >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+st=$?
+if [ "$st" -eq 0 ] && grep -q '"sip_messages": *81' "$tmp/t.json" \
+    && [ "$(sqlite3 "$tmp/t.db" 'pragma integrity_check; select status from runs;' 2>&1 | tr '\n' ' ')" = "ok interrupted " ]; then
+    ok
+else
+    bad "SIGTERM: exit $st, $(head -c 200 "$tmp/err"), $(sqlite3 "$tmp/t.db" 'select status, sip_messages from runs' 2>&1)"
+fi
+
+# HEP: the SIP inside is reported with the addresses HEP recorded, not the carrier's.
+"$bin" analyze -q -r pcaps/public/hep-wireshark/hep.pcap --db "$tmp/h.db" >/dev/null 2>&1
+[ "$(sqlite3 "$tmp/h.db" "select count(*) from sip_messages where hep = 1 and src_ip in ('192.168.1.1','192.168.1.2') and src_port = 5060")" = 6 ] \
+    && ok || bad "HEP addresses: $(sqlite3 "$tmp/h.db" 'select src_ip, src_port, hep from sip_messages' 2>&1 | head -3)"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,7 +6,8 @@ from pcaps/public/MANIFEST.md) and every labelled capture in pcaps/generated/
 (its .truth.json), run `sipsift analyze` and compare: packets, SIP messages,
 requests by method, responses by status code, distinct Call-IDs. Where tshark
 is wrong (SIP inside HEP, ...) tests/golden/deviations.json gives sipsift's
-expected value and the reason. Prints one line per failed check and ends with
+expected value and the reason; tests/golden/local.json holds captures made
+for cases the public corpus lacks (pcaps/test/), each with its source. Prints one line per failed check and ends with
 "N passed, N failed". Usage: golden.py PATH/TO/sipsift
 """
 import json
@@ -24,8 +25,8 @@ def load(path):
 
 
 def cases():
-    for row in load("tests/golden/tshark.json"):
-        yield row["file"], row, row["source"]
+    for row in load("tests/golden/tshark.json") + load("tests/golden/local.json"):
+        yield row["file"], {k: v for k, v in row.items() if k not in ("file", "source")}, row["source"]
     gen = os.path.join(ROOT, "pcaps/generated")
     for name in sorted(os.listdir(gen)):
         if name.endswith(".truth.json"):
