@@ -271,6 +271,14 @@ struct input *input_open(const char *path, const char *bpf, char *err, size_t er
             goto fail;
         }
         in->linktype = pcap_datalink(in->pcap);
+        if (!input_linktype_supported(in->linktype)) {
+            const char *ln = pcap_datalink_val_to_name(in->linktype);
+            snprintf(err, errlen,
+                     "link type %s (%d) is not supported: sipsift reads Ethernet, Linux cooked "
+                     "v1/v2, raw IP and BSD null/loopback captures",
+                     ln ? ln : "unknown", in->linktype);
+            goto fail;
+        }
         if (want_filter) {
             struct bpf_program prog;
             if (pcap_compile(in->pcap, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {

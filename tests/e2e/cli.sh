@@ -41,6 +41,9 @@ gzip -c "$sip" >"$tmp/c.pcap.gz"
 expect_exit 1 "gunzip" -- "$bin" analyze -q -r "$tmp/c.pcap.gz" --db "$tmp/a.db"
 head -c 1000 /dev/urandom >"$tmp/junk.pcap"
 expect_exit 1 "junk.pcap" -- "$bin" analyze -q -r "$tmp/junk.pcap" --db "$tmp/a.db"
+# A link type sipsift does not decode (802.11) is named, not silently skipped.
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' >"$tmp/wifi.pcap"
+expect_exit 1 "IEEE802_11" -- "$bin" analyze -q -r "$tmp/wifi.pcap" --db "$tmp/a.db"
 expect_exit 2 "filter" -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" 'udp port nonsense('
 expect_exit 1 "" -- "$bin" report --db "$tmp/nothing-here.db"
 [ ! -e "$tmp/nothing-here.db" ] && ok || bad "report created a store that did not exist"
