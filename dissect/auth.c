@@ -109,7 +109,7 @@ void auth_on_request(struct auths *a, const struct l4_meta *m, const struct sip_
                      const struct txn_ref *tx)
 {
     /* ACK and CANCEL get no response of their own to judge (§17.1.1.3, §9.1). */
-    if (!tx->t || tx->part != TXN_MAIN || msg->method_id == SIP_M_ACK ||
+    if (!tx->t || tx->part != TXN_MAIN || tx->retransmission || msg->method_id == SIP_M_ACK ||
         msg->method_id == SIP_M_CANCEL)
         return;
     bool proxy = false;
@@ -123,7 +123,7 @@ void auth_on_request(struct auths *a, const struct l4_meta *m, const struct sip_
         return;
     bool created;
     struct auth_attempt *t = table_put(a->pending, &tx->key, sizeof tx->key, m->ts_us, &created);
-    if (!t || !created) /* a retransmission: the same attempt */
+    if (!t || !created) /* the same attempt again */
         return;
     t->ts_us = m->ts_us;
     t->src = m->src;

@@ -102,9 +102,15 @@ void reg_on_request(struct regs *x, const struct l4_meta *m, const struct sip_ms
 {
     if (!tx->t || tx->part != TXN_MAIN || msg->method_id != SIP_M_REGISTER)
         return;
+    /* A retransmission keeps an open transaction alive; one arriving after
+     * the final response (already emitted) starts nothing. */
+    if (tx->retransmission) {
+        table_get(x->t, &tx->key, sizeof tx->key, m->ts_us);
+        return;
+    }
     bool created;
     struct registration *g = table_put(x->t, &tx->key, sizeof tx->key, m->ts_us, &created);
-    if (!g || !created) /* a retransmission only keeps it alive */
+    if (!g || !created)
         return;
     g->ts_us = m->ts_us;
     g->src = m->src;

@@ -613,6 +613,9 @@ TEST(state_register_wrong_password_rejected)
     CHECK_EQ_INT(f.r->regs[1].status, 403);
     CHECK_EQ_INT(f.r->n_retrans, 2);
     CHECK(f.r->retrans[3] && f.r->retrans[5]);
+    /* A late retransmission after the final response starts nothing new. */
+    feed(&f, T0 + 6 * MS, ALICE, PBX, reg_req("z9hG4bK-w2", 2, CREDS("n0nce-1", "bad")));
+    CHECK(f.r->retrans[6]);
 
     /* A stale nonce (RFC 2617 §3.2.1) is a new challenge, not a wrong password. */
     feed(&f, T0 + 1 * SEC, ALICE, PBX, reg_req("z9hG4bK-w3", 3, CREDS("n0nce-1", "good")));
