@@ -30,6 +30,7 @@ run_suite() {
 }
 
 run_suite unit "$build/tests/unit/run"
+run_suite decode "$build/tests/unit/run-decode"
 run_suite cli sh tests/e2e/cli.sh "$build/sipsift"
 run_suite golden $py tests/e2e/golden.py "$build/sipsift"
 rm -f "$log"
