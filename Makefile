@@ -3,6 +3,7 @@
 #   make demo       install build deps (Debian), build, analyse pcaps/demo.pcap
 #   make test       install test deps, build, run every test, then again under ASan+UBSan
 #   make bench      throughput benchmark (see tests/bench.sh)
+#   make fuzz       build the libFuzzer targets with clang, run each FUZZ_SECONDS (docs/fuzzing.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -11,7 +12,7 @@ CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
 WERROR  ?= -Werror
-PKGS    := libpcap sqlite3 jansson nettle libsodium
+PKGS    := libpcap sqlite3 jansson nettle libsodium libpcre2-8
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -82,6 +83,33 @@ demo: deps sipsift
 
 bench: sipsift
 	@sh tests/bench.sh
+
+# Fuzzing (docs/fuzzing.md): one libFuzzer target per parser in tests/fuzz/, built
+# with clang from the same sources into build/fuzz/ (every stage but the outputs
+# and the CLI), each run FUZZ_SECONDS; any crash, leak or timeout fails the make.
+FUZZ_TARGETS := sip sdp digest uri hep frame pcap
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRCS    := $(wildcard lib/*.c capture/*.c dissect/*.c rules/*.c) main/engine.c
+
+fuzz: deps
+	@command -v $(FUZZ_CC) >/dev/null || { echo "sipsift: make fuzz: $(FUZZ_CC) not found:" \
+	    "install clang and libclang-rt-14-dev (make deps)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) OPT="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    fuzz-build
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_SRCS:%.c=$(BUILD)/%.o)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.SECONDARY: $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o)
+
+-include $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.d)
 
 install: sipsift
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sipsift/rules

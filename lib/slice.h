@@ -41,17 +41,22 @@ static inline struct slice sl_prefix(struct slice s, size_t n)
     return (struct slice){ s.p, n < s.n ? n : s.n };
 }
 
-/* s without its first n bytes (empty if shorter). */
+/* s without its first n bytes (empty if shorter). An empty slice comes back
+ * as it is: SL_NULL + 0 is undefined in C (fuzz_sip: an absent Content-Type). */
 static inline struct slice sl_drop(struct slice s, size_t n)
 {
+    if (s.n == 0)
+        return s;
     if (n >= s.n)
         return (struct slice){ s.p + s.n, 0 };
     return (struct slice){ s.p + n, s.n - n };
 }
 
-/* Bytes [from, to) of s, clamped. */
+/* Bytes [from, to) of s, clamped (an empty s comes back as it is, as in sl_drop). */
 static inline struct slice sl_sub(struct slice s, size_t from, size_t to)
 {
+    if (s.n == 0)
+        return s;
     if (to > s.n)
         to = s.n;
     if (from > to)

@@ -10,5 +10,6 @@
 
 int cmd_analyze(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * sipsift.c - the command line: dispatches `analyze`, `report`, and prints
+ * sipsift.c - the command line: dispatches `analyze`, `report`, `rules`, and prints
  * usage. The only place (with analyze.c and report_cmd.c) that talks to
  * the user; exit codes per CONTRACT.md: 0 ok, 1 runtime error, 2 usage error.
  */
@@ -18,6 +18,7 @@ static void usage(FILE *f)
             "         -e, --eve FILE         JSON lines event stream (- = stdout)\n"
             "         -q, --quiet / -v, --verbose\n"
             "       sipsift report [--db FILE] [--run N] [--json]\n"
+            "       sipsift rules check PATH    validate rule files (file:line: message)\n"
             "       sipsift version\n"
             "See README.md and docs/ for the outputs.\n");
 }
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
         return cmd_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sipsift %s\n", SIPSIFT_VERSION);
         return 0;

@@ -81,6 +81,14 @@ then ok; else bad "report/EVE keys or counts"; fi
 "$bin" analyze -q -r "$sip" --db "$tmp/d.db" --report "$tmp/d.json" 'udp port 5060' >/dev/null 2>&1 \
     && ! grep -q '"packets": *691' "$tmp/d.json" && ok || bad "BPF filter did not filter"
 
+# Rule files: the bundled set is valid; an error names file and line, exit 2.
+"$bin" rules check rules/sipsift.rules >"$tmp/out" 2>&1 && grep -q "rules OK" "$tmp/out" && ok \
+    || bad "rules check rules/sipsift.rules: $(head -c 300 "$tmp/out")"
+printf '# bad\nalert sip any any -> any any (msg:"x"; sip.fooo; content:"a"; sid:1;)\n' >"$tmp/bad.rules"
+"$bin" rules check "$tmp/bad.rules" >"$tmp/out" 2>&1
+st=$?
+[ "$st" -eq 2 ] && grep -q "bad.rules:2: .*sip.fooo" "$tmp/out" && ok || bad "rules check bad.rules: exit $st, $(head -c 300 "$tmp/out")"
+
 # SIGTERM while reading a slow pipe: exit 0, run marked interrupted, every
 # message already read is in the store and the report, the store is sound.
 (cat "$sip"; sleep 5) | "$bin" analyze -q -r - --db "$tmp/t.db" --report "$tmp/t.json" >/dev/null 2>"$tmp/err" &
