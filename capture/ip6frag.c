@@ -1,8 +1,7 @@
 /*
- * ip6frag.c - IPv6 fragment sets keyed by (source, destination, identification)
- * in a lib/table.h table: bounded count, LRU eviction, capture-time expiry.
- * Each set keeps its bytes in one buffer grown as fragments arrive, and the
- * ranges received; memory over all sets is capped by max_bytes.
+ * ip6frag.c - IPv6 fragment sets keyed by (source, destination, identification) in
+ * a lib/table.h table; each keeps its bytes in one buffer grown as fragments arrive,
+ * within a byte budget over all sets. It does not parse what the fragments carry.
  */
 #include "capture/ip6frag.h"
 
@@ -21,6 +20,7 @@ struct fragset {
     uint32_t total;      /* payload length, known once the last fragment came; 0 = unknown */
     uint8_t next_header; /* from the first fragment (offset 0) */
     bool have_first;
+    bool done;           /* rebuilt already: kept only to swallow late copies */
     uint8_t n_ranges;
     struct range ranges[IP6FRAG_MAX_RANGES];
     struct l4_meta meta; /* of the latest fragment, for anomaly reports */
@@ -33,7 +33,7 @@ struct ip6frag {
     uint64_t bytes;      /* held in all sets */
     uint64_t max_bytes;
     uint8_t *done;       /* the last completed datagram, handed out by ip6frag_add */
-    bool quiet;          /* removing a completed set is not an anomaly */
+    bool quiet;          /* the caller has reported why the set goes, or nothing to report */
 };
 
 static void report(struct ip6frag *f, const struct l4_meta *m, enum cap_anomaly a)
@@ -46,7 +46,7 @@ static void on_remove(void *ctx, void *value, enum table_why why)
 {
     struct ip6frag *f = ctx;
     struct fragset *s = value;
-    if (!f->quiet) {
+    if (!f->quiet && !s->done) {
         /* A set still incomplete at the end of input never completed either. */
         if (why == TABLE_EXPIRED || why == TABLE_FLUSHED)
             report(f, &s->meta, CAP_A_FRAG_TIMEOUT);
@@ -122,7 +122,8 @@ static bool complete(const struct fragset *s)
 bool ip6frag_add(struct ip6frag *f, const struct l4_meta *m, struct slice fh, struct slice frag,
                  struct slice *out, uint8_t *next_header)
 {
-    f->st->frags_v6++;
+    if (f->st)
+        f->st->frags_v6++;
     if (fh.n < 8) {
         report(f, m, CAP_A_TRUNCATED);
         return false;
@@ -140,12 +141,25 @@ bool ip6frag_add(struct ip6frag *f, const struct l4_meta *m, struct slice fh, st
     memcpy(key, m->src.b, 16);
     memcpy(key + 16, m->dst.b, 16);
     memcpy(key + 32, fh.p + 4, 4);
-    bool created;
-    struct fragset *s = table_put(f->sets, key, sizeof key, m->ts_us, &created);
+    /* Peek first so that only creation sets the entry's time: a set expires
+     * 60 s after its first fragment (RFC 8200 §4.5), however many trickle in. */
+    struct fragset *s = table_peek(f->sets, key, sizeof key);
     if (!s)
+        s = table_put(f->sets, key, sizeof key, m->ts_us, NULL);
+    if (!s)
+        return false;
+    /* A copy of a fragment of a datagram already rebuilt (a SPAN port that
+     * sees each packet twice): it would start a set that can only time out. */
+    if (s->done)
         return false;
     s->meta = *m;
     for (unsigned i = 0; i < s->n_ranges; i++) {
+        if (start == s->ranges[i].start && end == s->ranges[i].end &&
+            memcmp(s->buf + start, frag.p, frag.n) == 0) {
+            /* The same fragment again (a SPAN port that sees the packet on
+             * two ports): RFC 8200 §4.5 allows dropping exact duplicates. */
+            return false;
+        }
         if (start < s->ranges[i].end && end > s->ranges[i].start) {
             /* RFC 5722: overlapping fragments make the whole datagram suspect. */
             report(f, m, CAP_A_FRAG_OVERLAP);
@@ -187,8 +201,11 @@ bool ip6frag_add(struct ip6frag *f, const struct l4_meta *m, struct slice fh, st
     s->cap = 0;
     *out = sl_make(f->done, s->total);
     *next_header = s->next_header;
-    drop_set(f, s, true);
-    f->st->reassembled_v6++;
+    /* Keep the emptied set until it expires or is evicted, never reported. */
+    s->done = true;
+    s->n_ranges = 0;
+    if (f->st)
+        f->st->reassembled_v6++;
     return true;
 }
 

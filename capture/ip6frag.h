@@ -1,7 +1,9 @@
 /*
  * ip6frag.h - IPv6 fragment reassembly (RFC 8200 §4.5), which libnids lacks.
- * Bounded in sets and bytes, expired by capture time; overlapping fragments
- * drop the whole set (RFC 5722). Not for IPv4 (libnids does that).
+ * Bounded in sets and bytes, expired by capture time 60 s after a set's first
+ * fragment; overlapping fragments drop the whole set (RFC 5722). Exact
+ * duplicates, and copies arriving after the datagram was rebuilt, are dropped
+ * silently. Not for IPv4 (libnids does that).
  */
 #ifndef SIPSIFT_IP6FRAG_H
 #define SIPSIFT_IP6FRAG_H
@@ -16,7 +18,8 @@
 
 struct ip6frag;
 
-/* anomalies go to h->anomaly; st counts frags_v6 / reassembled_v6. */
+/* Anomalies go to h->anomaly. st (may be NULL: then nothing is counted)
+ * counts frags_v6 and reassembled_v6. Owner: the caller, free with ip6frag_free. */
 struct ip6frag *ip6frag_new(uint32_t max_sets, uint32_t max_bytes, uint64_t timeout_us,
                             const struct l4_handler *h, struct capture_stats *st);
 /*

@@ -1,8 +1,7 @@
 /*
- * ip6map.c - IPv6 address <-> 240/4 stand-in. A lib/table.h table maps the
- * IPv6 address to a slot number; slot i is the stand-in 240.0.0.0 + i + 1, and
- * an array maps slots back. An evicted (least recently used) mapping frees
- * its slot for reuse.
+ * ip6map.c - IPv6 address <-> 240/4 stand-in: a lib/table.h table maps the address
+ * to slot i (stand-in 240.0.0.0 + i + 1), an array maps slots back. It knows
+ * nothing of streams.
  */
 #include "capture/ip6map.h"
 
@@ -55,6 +54,12 @@ struct ip6map *ip6map_new(uint32_t entries)
     return m;
 }
 
+/*
+ * An evicted (least recently used) mapping frees its slot for reuse. Every
+ * segment touches both its addresses, so only a stream idle while `entries`
+ * other addresses came and went loses its mapping (its later segments then
+ * look mid-stream to libnids): the price of not tracking stream lifetimes.
+ */
 uint32_t ip6map_get(struct ip6map *m, const struct ip_addr *a, uint64_t now_us)
 {
     bool created;

@@ -14,8 +14,11 @@
 
 struct ip6map;
 
+/* entries: 1 to 2^28 - 2 (the stand-ins 240.0.0.1 upward). Owner: the caller,
+ * free with ip6map_free. NULL on a bad size or no memory. */
 struct ip6map *ip6map_new(uint32_t entries);
-/* The stand-in (network byte order) for a, created if needed; 0 when full of nothing (never). */
+/* The stand-in (network byte order) for a, created if needed (recycling the
+ * least recently used one when full); never 0. */
 uint32_t ip6map_get(struct ip6map *m, const struct ip_addr *a, uint64_t now_us);
 /* The IPv6 address behind a stand-in; false when v4 (network order) is not one of ours. */
 bool ip6map_lookup(const struct ip6map *m, uint32_t v4, struct ip_addr *out);
