@@ -147,6 +147,14 @@ static void show_progress(const struct input *in, const char *path, uint64_t fra
 
 int cmd_analyze(int argc, char **argv)
 {
+    /* First thing: a stop asked for during start-up still ends in a clean,
+     * committed run (status "interrupted"), never a half-written store. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
     struct analyze_opts o;
     if (parse_opts(argc, argv, &o) < 0)
         return SIPSIFT_EXIT_USAGE;
@@ -197,12 +205,6 @@ int cmd_analyze(int argc, char **argv)
         rin[i].link_type = input_link_name(inputs[i]);
     }
     outputs_run_start(&out, &run);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     int rc = SIPSIFT_EXIT_OK;
     bool tty = isatty(STDERR_FILENO) && o.verbosity >= 0;

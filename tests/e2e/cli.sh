@@ -91,9 +91,9 @@ st=$?
 
 # SIGTERM while reading a slow pipe: exit 0, run marked interrupted, every
 # message already read is in the store and the report, the store is sound.
-(cat "$sip"; sleep 5) | "$bin" analyze -q -r - --db "$tmp/t.db" --report "$tmp/t.json" >/dev/null 2>"$tmp/err" &
+(cat "$sip"; sleep 10) | "$bin" analyze -q -r - --db "$tmp/t.db" --report "$tmp/t.json" >/dev/null 2>"$tmp/err" &
 pid=$!
-sleep 1
+sleep 3 # start-up under ASan alone can take over a second
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 st=$?
