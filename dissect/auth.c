@@ -123,8 +123,14 @@ void auth_on_request(struct auths *a, const struct l4_meta *m, const struct sip_
         return;
     bool created;
     struct auth_attempt *t = table_put(a->pending, &tx->key, sizeof tx->key, m->ts_us, &created);
-    if (!t || !created) /* the same attempt again */
+    if (!t || (!created && !tx->restarted)) /* the same attempt again */
         return;
+    if (!created) {
+        /* Another request reused the key before this one was answered (a
+         * guesser that keeps its branch): the earlier guess ends unanswered. */
+        emit(a, t, 0, "no_response");
+        memset(t, 0, sizeof *t);
+    }
     t->ts_us = m->ts_us;
     t->src = m->src;
     t->dst = m->dst;
@@ -188,7 +194,7 @@ static bool store_challenges(struct auths *a, const struct l4_meta *m, const str
 void auth_on_response(struct auths *a, const struct l4_meta *m, const struct sip_msg *msg,
                       const struct txn_ref *tx)
 {
-    if (tx->retransmission)
+    if (tx->retransmission || tx->stray)
         return;
     bool stale = false;
     if (msg->status == 401 || msg->status == 407)

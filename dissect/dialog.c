@@ -278,7 +278,7 @@ void dlg_on_msg(struct dlgs *x, const struct l4_meta *m, const struct sip_msg *m
         d->messages++;
     if (m->ts_us > d->last_us)
         d->last_us = m->ts_us;
-    if (tx->retransmission)
+    if (tx->retransmission || tx->stray) /* a stray response answers nothing (txn.c) */
         return;
     if (msg->is_request)
         on_request(d, confirmed, m, msg);

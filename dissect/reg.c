@@ -110,8 +110,14 @@ void reg_on_request(struct regs *x, const struct l4_meta *m, const struct sip_ms
     }
     bool created;
     struct registration *g = table_put(x->t, &tx->key, sizeof tx->key, m->ts_us, &created);
-    if (!g || !created)
+    if (!g || (!created && !tx->restarted))
         return;
+    if (!created) {
+        /* A different REGISTER reused the key before this one was answered:
+         * the earlier one ends unanswered, the new one is followed. */
+        emit(x, g, 0, 0);
+        memset(g, 0, sizeof *g);
+    }
     g->ts_us = m->ts_us;
     g->src = m->src;
     g->dst = m->dst;

@@ -102,7 +102,7 @@ static void user_found(struct state *st, const struct l4_meta *m, const struct s
     uint16_t code = msg->status;
     bool challenge = code == 401 || code == 407;
     bool ok = code >= 200 && code < 300;
-    if (tx->retransmission || tx->part != TXN_MAIN || !(challenge || ok))
+    if (tx->retransmission || tx->stray || tx->part != TXN_MAIN || !(challenge || ok))
         return;
     if (!(meth == SIP_M_REGISTER || meth == SIP_M_INVITE || (meth == SIP_M_OPTIONS && challenge)))
         return;

@@ -9,6 +9,7 @@
 
 struct txns {
     struct table *t;
+    uint64_t window_us; /* how late a resend may come after the first copy (0: any time) */
 };
 
 struct txns *txn_new(uint32_t capacity, uint64_t idle_us)
@@ -24,6 +25,7 @@ struct txns *txn_new(uint32_t capacity, uint64_t idle_us)
         .idle_us = idle_us,
     };
     x->t = table_new(&c);
+    x->window_us = idle_us;
     if (!x->t) {
         free(x);
         return NULL;
@@ -76,6 +78,29 @@ static bool key_for(const struct sip_msg *msg, uint8_t method, struct slice meth
     return true;
 }
 
+/*
+ * What must be equal for a request to be a resend of another on the same key
+ * (RFC 3261 §17.1.1.2: the client retransmits the request itself). Keyed, so
+ * a guess cannot be made to collide with the one before; the fields are the
+ * ones a scanner varies (target, user, CSeq, credentials), not the whole
+ * message, to keep this cheap on every request.
+ */
+static uint64_t request_fp(const struct sip_msg *msg)
+{
+    struct st_keybuf kb;
+    st_kb_init(&kb);
+    st_kb_add(&kb, msg->start_line);
+    st_kb_add(&kb, msg->to.uri.raw);
+    st_kb_add(&kb, msg->from.uri.raw);
+    st_kb_u32(&kb, msg->cseq.seq);
+    st_kb_u32(&kb, (uint32_t)(msg->raw.n > UINT32_MAX ? UINT32_MAX : msg->raw.n));
+    const struct sip_header *a = st_header(msg, SIP_H_AUTHORIZATION, 0);
+    const struct sip_header *pa = st_header(msg, SIP_H_PROXY_AUTHORIZATION, 0);
+    st_kb_add(&kb, a ? a->value : SL_NULL);
+    st_kb_add(&kb, pa ? pa->value : SL_NULL);
+    return st_kb_key(&kb).h[0];
+}
+
 static bool same_direction(const struct txn *t, const struct l4_meta *m)
 {
     return ip_eq(&t->src, &m->src) && ip_eq(&t->dst, &m->dst) && t->sport == m->sport &&
@@ -121,11 +146,27 @@ void txn_on_msg(struct txns *x, const struct l4_meta *m, const struct sip_msg *m
             /* §17.2.1/§17.2.2: the client resends the same request on the
              * same transaction; the same request seen going the same way
              * again is a retransmission (a proxy's copy has its own Via). */
+            uint64_t fp = request_fp(msg);
             if (t->have_request) {
-                out->retransmission = same_direction(t, m);
+                if (same_direction(t, m)) {
+                    bool in_time = x->window_us == 0 || m->ts_us <= t->req_us ||
+                                   m->ts_us - t->req_us <= x->window_us;
+                    if (fp == t->req_fp && in_time) {
+                        out->retransmission = true;
+                    } else {
+                        /* The key reused by another request (a scanner's
+                         * constant branch) or a copy too late to be a resend:
+                         * counted as a new request, with fresh responses. */
+                        out->restarted = true;
+                        t->req_us = m->ts_us;
+                        t->req_fp = fp;
+                        memset(t->part, 0, sizeof t->part);
+                    }
+                }
             } else {
                 t->have_request = true;
                 t->req_us = m->ts_us;
+                t->req_fp = fp;
                 t->src = m->src;
                 t->dst = m->dst;
                 t->sport = m->sport;
@@ -137,6 +178,15 @@ void txn_on_msg(struct txns *x, const struct l4_meta *m, const struct sip_msg *m
         }
         if (ps->requests < UINT32_MAX)
             ps->requests++;
+        return;
+    }
+
+    /* A response goes back to the request's sender (§18.2.2, RFC 3581). One
+     * going elsewhere (a final response an attacker forges at the server to
+     * close its own attempt before the real 200) answers nothing here. */
+    if (t->have_request && !ip_eq(&m->dst, &t->src)) {
+        out->t = NULL;
+        out->stray = true;
         return;
     }
 

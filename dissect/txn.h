@@ -39,7 +39,8 @@ struct txn {
     uint8_t method;    /* enum sip_method of the request the key was made for */
     bool rfc2543;      /* keyed without a z9hG4bK branch */
     bool have_request; /* the request itself was seen (not only responses) */
-    uint64_t req_us;   /* first request */
+    uint64_t req_us;   /* first request (of the latest request on this key) */
+    uint64_t req_fp;   /* fingerprint of that request, to tell a resend from a new one */
     struct ip_addr src, dst;
     uint16_t sport, dport;
     uint8_t proto;
@@ -52,6 +53,8 @@ struct txn_ref {
     struct st_key key;      /* the transaction's key (INVITE's for a matched ACK/CANCEL) */
     enum txn_part part;
     bool retransmission;
+    bool restarted;         /* a different request reused the key: state on it starts over */
+    bool stray;             /* a response not going back to the request's sender: t is NULL */
 };
 
 struct txns;
@@ -62,7 +65,10 @@ void txn_free(struct txns *x);
 
 /*
  * Find or create the transaction of msg and record it. out->t is NULL when
- * the message has no CSeq, or neither a usable branch nor a Call-ID.
+ * the message has no CSeq, or neither a usable branch nor a Call-ID. A
+ * request is a retransmission only when it is the same request again, the
+ * same way, within idle_us (64*T1) of its first copy; a different request on
+ * a known key (a branch reused by a scanner) restarts the transaction.
  */
 void txn_on_msg(struct txns *x, const struct l4_meta *m, const struct sip_msg *msg,
                 struct txn_ref *out);

@@ -268,7 +268,18 @@ size_t table_expire(struct table *t, uint64_t now)
         return 0;
     size_t n = 0;
     while (t->lru_tail != NIL) {
-        struct entry_hdr *e = ent(t, t->lru_tail);
+        uint32_t i = t->lru_tail;
+        struct entry_hdr *e = ent(t, i);
+        if (e->last > now) {
+            /* Stamped after `now` (a HEP header's own clock, a frame from the
+             * future): LRU order is not time order then, and stopping here
+             * would shield every entry behind it from expiry. Age it from now.
+             * Each such entry is moved once, so the loop ends. */
+            e->last = now;
+            lru_unlink(t, i);
+            lru_push_head(t, i);
+            continue;
+        }
         if (e->last + t->cfg.idle_us > now)
             break;
         drop(t, t->lru_tail, TABLE_EXPIRED);

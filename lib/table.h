@@ -67,7 +67,9 @@ const void *table_key(const struct table *t, const void *value, size_t *klen);
 /* Last capture time the entry was touched. */
 uint64_t table_last_seen(const struct table *t, const void *value);
 
-/* Expire every entry idle since before now - idle_us. Returns how many. */
+/* Expire every entry idle since before now - idle_us. Returns how many. An
+ * entry last touched after `now` is aged from `now` instead (clocks in the
+ * data, such as HEP's, may run ahead). */
 size_t table_expire(struct table *t, uint64_t now);
 /* Remove every entry (TABLE_FLUSHED), oldest first. */
 void table_flush(struct table *t);

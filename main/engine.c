@@ -112,8 +112,12 @@ static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice d
         struct slice rest = sl_drop(data, off);
         size_t used = 0;
         enum sip_result r = sip_parse(rest, SIP_STREAM, &e->msg, &used);
-        if (r == SIP_INCOMPLETE)
+        if (r == SIP_INCOMPLETE) {
+            /* Drop the CRLF keep-alives (RFC 5626 §3.5.1) sip_parse skipped:
+             * kept, every later segment re-scanned them, up to tcp_buf_max. */
+            off += used;
             break;
+        }
         if (r == SIP_NOT_SIP) {
             /* Wait for a whole first line before judging a stream. */
             if (sl_find_byte(rest, '\n') == rest.n && rest.n < 1024)
@@ -169,11 +173,16 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, char *err,
 void engine_frame(struct engine *e, const struct frame *f, uint32_t input)
 {
     decode_frame(e->dec, f, input, ++e->frame_no);
-    if (f->ts_us >= e->last_tick_us + TICK_US) {
+    if (f->ts_us >= e->last_tick_us && f->ts_us - e->last_tick_us >= TICK_US) {
         if (e->last_tick_us) {
             reasm_tick(e->reasm, f->ts_us);
             state_tick(e->state, f->ts_us);
         }
+        e->last_tick_us = f->ts_us;
+    } else if (f->ts_us + TICK_US < e->last_tick_us) {
+        /* Time went back (one frame stamped in the future, or a -r file older
+         * than the one before): tick from here, or nothing would expire and
+         * no sink would tick until capture time caught up with that frame. */
         e->last_tick_us = f->ts_us;
     }
 }
