@@ -28,6 +28,7 @@ struct analyze_opts {
     const char *eve;
     char bpf[4096];
     int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
+    struct engine_cfg eng;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -45,6 +46,8 @@ static uint64_t wall_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
+enum { OPT_DUMP_CALLS = 256, OPT_WORDLIST, OPT_GEOIP };
+
 static int parse_opts(int argc, char **argv, struct analyze_opts *o)
 {
     static const struct option longopts[] = {
@@ -52,6 +55,10 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
         { "report", required_argument, 0, 'o' }, { "eve", required_argument, 0, 'e' },
         { "interface", required_argument, 0, 'i' }, { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' },      { "help", no_argument, 0, 'h' },
+        { "rules", required_argument, 0, 'R' },  { "config", required_argument, 0, 'c' },
+        { "dump-calls", required_argument, 0, OPT_DUMP_CALLS },
+        { "wordlist", required_argument, 0, OPT_WORDLIST },
+        { "geoip", required_argument, 0, OPT_GEOIP },
         { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -59,7 +66,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
     optind = 1;
     opterr = 0; /* our own one-line messages, not getopt's */
     int c;
-    while ((c = getopt_long(argc, argv, "+:r:d:o:e:i:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:d:o:e:i:R:c:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->n_reads == MAX_INPUTS) {
@@ -75,11 +82,18 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             fprintf(stderr, "sipsift: -i %s: live capture is not available in this version: "
                             "capture with tcpdump -w and use -r\n", optarg);
             return -1;
+        case 'R': o->eng.rules_path = optarg; break;
+        case 'c': o->eng.config_path = optarg; break;
+        case OPT_DUMP_CALLS: o->eng.dump_calls_dir = optarg; break;
+        case OPT_WORDLIST: o->eng.wordlist_path = optarg; break;
+        case OPT_GEOIP: o->eng.geoip_path = optarg; break;
         case 'q': o->verbosity = -1; break;
         case 'v': o->verbosity++; break;
         case 'h':
             printf("usage: sipsift analyze -r FILE [-r FILE...] [--db FILE] [--report FILE] "
-                   "[--eve FILE] [-q|-v] [BPF filter]\n");
+                   "[--eve FILE]\n"
+                   "                       [-R RULES] [-c CONFIG] [--wordlist FILE] [--geoip FILE]\n"
+                   "                       [--dump-calls DIR] [-q|-v] [BPF filter]\n");
             exit(0);
         case ':':
             fprintf(stderr, "sipsift: analyze: %s needs a value: see 'sipsift help'\n", argv[optind - 1]);
@@ -179,7 +193,8 @@ int cmd_analyze(int argc, char **argv)
             input_close(inputs[i]);
         return SIPSIFT_EXIT_RUNTIME;
     }
-    struct engine *eng = engine_new(out.sinks, out.n_sinks, err, sizeof err);
+    o.eng.verbosity = o.verbosity;
+    struct engine *eng = engine_new(out.sinks, out.n_sinks, &o.eng, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "sipsift: %s\n", err);
         outputs_close(&out);

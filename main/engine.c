@@ -146,8 +146,20 @@ static void h_anomaly(void *ctx, const struct l4_meta *m, enum cap_anomaly a)
         e->cap.anomalies[a]++;
 }
 
-struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, char *err, size_t errlen)
+struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const struct engine_cfg *cfg,
+                          char *err, size_t errlen)
 {
+    static const struct engine_cfg no_cfg = { 0 };
+    if (!cfg)
+        cfg = &no_cfg;
+    /* Options whose stage is not wired yet refuse to run rather than be ignored. */
+    const char *unwired = cfg->rules_path ? "-R" : cfg->config_path ? "-c"
+                        : cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip"
+                        : cfg->dump_calls_dir ? "--dump-calls" : NULL;
+    if (unwired) {
+        snprintf(err, errlen, "%s: not available in this build yet", unwired);
+        return NULL;
+    }
     struct engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");

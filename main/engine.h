@@ -24,10 +24,25 @@ struct engine_counters {
     uint64_t tcp_ignored;    /* TCP directions that were not SIP */
 };
 
+/* What the command line asks of the stages; every path may be NULL. */
+struct engine_cfg {
+    const char *rules_path;     /* -R: rule file or folder (NULL: the bundled rules) */
+    const char *config_path;    /* -c: detector thresholds and options */
+    const char *wordlist_path;  /* --wordlist: passwords to try on digest responses */
+    const char *geoip_path;     /* --geoip: MaxMind .mmdb */
+    const char *dump_calls_dir; /* --dump-calls: a pcap per call, a WAV per G.711 stream */
+    int verbosity;              /* -1 quiet, 0 normal, 1+ verbose */
+};
+
 struct engine;
 
-/* sinks are borrowed: the caller frees them after engine_free. */
-struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, char *err, size_t errlen);
+/*
+ * sinks are borrowed: the caller frees them after engine_free. cfg (may be
+ * NULL) is read during the call only. On failure: NULL and a one-line reason
+ * in err ("<thing>: <why>").
+ */
+struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const struct engine_cfg *cfg,
+                          char *err, size_t errlen);
 /* One frame of input `input`. */
 void engine_frame(struct engine *e, const struct frame *f, uint32_t input);
 /* End of all input: flush reassembly and state (emits calls, sources...). */

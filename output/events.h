@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
+#include "dissect/media.h"
 #include "dissect/sip.h"
 #include "lib/ipaddr.h"
 #include "lib/slice.h"
@@ -124,6 +125,34 @@ struct ev_source {
     struct slice reasons[SRC_MAX_REASONS];
     uint8_t n_reasons;
     struct slice country, asn, as_org; /* with --geoip */
+};
+
+/*
+ * A rule or a behaviour detector fired. Rule alerts come from one message
+ * (sip_id); detector alerts judge many messages (sip_id 0) and say what they
+ * counted in detail. Strings of the rule or detector are NUL-terminated and
+ * live as long as the run; slices are attacker bytes, valid during the call.
+ */
+struct ev_alert {
+    uint64_t ts_us;
+    uint32_t sid, rev;
+    const char *msg;
+    const char *classtype;         /* "" when none */
+    const char *severity;          /* info, low, medium, high, critical */
+    uint8_t priority;              /* 1 (highest) .. 4 */
+    const char *tool;              /* metadata tool, FINGERPRINTS.md id; NULL when none */
+    const char *technique;         /* metadata technique; NULL when none */
+    struct ip_addr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;
+    struct slice call_id;
+    uint64_t sip_id;               /* ev_sip.id of the message; 0 = a detector's verdict */
+    struct slice detail;           /* what a detector counted ("212 users in 60 s"); may be empty */
+};
+
+/* An RTP stream, emitted when it ends (idle, evicted, end of run). */
+struct ev_rtp {
+    const struct media_stream *s;
 };
 
 /* One input file of the run. */

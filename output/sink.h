@@ -17,6 +17,8 @@ struct sink_ops {
     void (*registration)(void *s, const struct ev_registration *e);
     void (*auth)(void *s, const struct ev_auth *e);
     void (*source)(void *s, const struct ev_source *e);
+    void (*alert)(void *s, const struct ev_alert *e);
+    void (*rtp)(void *s, const struct ev_rtp *e);
     /* Capture time advanced (about once a second): a chance to commit a batch. */
     void (*tick)(void *s, uint64_t now_us);
     /* End of run: write totals, commit, close files. Returns 0 or -1 (reason in err). */

@@ -34,7 +34,7 @@ static void setup(void)
     char err[256];
     for (size_t i = 0; i < N_LINKTYPES; i++)
         FUZZ_CHECK(input_linktype_supported(linktypes[i]));
-    eng = engine_new(NULL, 0, err, sizeof err);
+    eng = engine_new(NULL, 0, NULL, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "fuzz_frame: engine_new: %s\n", err);
         abort();

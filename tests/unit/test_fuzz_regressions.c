@@ -132,7 +132,7 @@ TEST(fuzz_regression_frame_libnids_writes_ip_options)
     uint8_t *copy = malloc(n);
     memcpy(copy, b, n);
     char err[256];
-    struct engine *e = engine_new(NULL, 0, err, sizeof err);
+    struct engine *e = engine_new(NULL, 0, NULL, err, sizeof err);
     CHECK(e != NULL);
     if (e) {
         unsigned frames = 0;

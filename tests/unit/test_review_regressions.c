@@ -172,7 +172,7 @@ static void rv_open(struct rv_conn *k)
 TEST(review_tcp_crlf_keepalives_are_consumed)
 {
     char err[256] = "";
-    struct engine *e = engine_new(NULL, 0, err, sizeof err);
+    struct engine *e = engine_new(NULL, 0, NULL, err, sizeof err);
     CHECK(e != NULL);
     if (!e)
         return;
@@ -213,7 +213,7 @@ TEST(review_engine_ticks_resume_after_time_jump)
     struct rv_rec *r = calloc(1, sizeof *r);
     struct sink sk = { &rv_ops, r };
     char err[256] = "";
-    struct engine *e = engine_new(&sk, 1, err, sizeof err);
+    struct engine *e = engine_new(&sk, 1, NULL, err, sizeof err);
     CHECK(e != NULL);
     if (!e) {
         free(r);
