@@ -25,7 +25,9 @@ LDLIBS  += -lnids -lnet $(PKG_LIBS) -lpcap -lm
 
 MAIN_SRC := main/sipsift.c
 SRCS     := $(filter-out $(MAIN_SRC),$(wildcard lib/*.c capture/*.c dissect/*.c rules/*.c output/*.c main/*.c))
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+# Files compiled into the binary (lib/embedded.h): default rules, E.164 table.
+EMBED    := rules/sipsift.rules rules/e164-country-codes.tsv
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 # The decoder's tests run in their own binary, linked without capture/reasm.c,
 # so their reassembly doubles (weak symbols) check what decode hands over.
 DECODE_TEST_SRCS := tests/unit/test_capture.c
@@ -54,6 +56,15 @@ $(BUILD)/tests/unit/run: $(TEST_OBJS) $(OBJS)
 $(BUILD)/tests/unit/run-decode: $(DECODE_TEST_OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen/embedded.c: $(EMBED) tools/embed.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $(EMBED)"
+	@sh tools/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,7 +114,7 @@ fuzz: deps
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 
-$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 

@@ -261,6 +261,9 @@ void dlg_on_msg(struct dlgs *x, const struct l4_meta *m, const struct sip_msg *m
         confirmed = false;
         d = table_get(x->early, &k, sizeof k, m->ts_us);
     }
+    if (msg->is_request && (msg->method_id == SIP_M_BYE || msg->method_id == SIP_M_CANCEL) &&
+        !tx->retransmission && x->out.obs && x->out.obs->teardown)
+        x->out.obs->teardown(x->out.obs->ctx, m, msg, d);
     if (!d) {
         /* Only an initial INVITE (no To tag, §12.1) creates a call; a
          * retransmission of one whose call already ended does not. */

@@ -23,6 +23,7 @@
 struct state {
     struct state_cfg cfg;
     struct st_sinks out;
+    struct st_observer obs;
     struct txns *txn;
     struct dlgs *dlg;
     struct regs *reg;
@@ -51,12 +52,16 @@ void state_default_cfg(struct state_cfg *c)
     };
 }
 
-struct state *state_new(const struct state_cfg *cfg, struct sink *sinks, unsigned n_sinks)
+struct state *state_new(const struct state_cfg *cfg, struct sink *sinks, unsigned n_sinks,
+                        const struct st_observer *obs)
 {
     struct state *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
     st->cfg = *cfg;
+    if (obs)
+        st->obs = *obs;
+    st->out.obs = &st->obs;
     if (n_sinks) {
         st->out.v = calloc(n_sinks, sizeof *st->out.v);
         if (!st->out.v) {
@@ -124,8 +129,11 @@ void state_on_sip(struct state *st, const struct l4_meta *m, const struct sip_ms
             st->out.v[i].ops->sip(st->out.v[i].self, &e);
 
     /* A start line that did not parse gives nothing to follow. */
-    if (msg->is_request ? sl_empty(msg->method) : (msg->status < 100 || msg->status > 699))
+    if (msg->is_request ? sl_empty(msg->method) : (msg->status < 100 || msg->status > 699)) {
+        if (st->obs.sip)
+            st->obs.sip(st->obs.ctx, &e);
         return;
+    }
     if (msg->is_request) {
         src_on_request(st->src, m, msg, tx.retransmission);
         dlg_on_msg(st->dlg, m, msg, &tx);
@@ -137,6 +145,8 @@ void state_on_sip(struct state *st, const struct l4_meta *m, const struct sip_ms
         auth_on_response(st->auth, m, msg, &tx);
         user_found(st, m, msg, &tx);
     }
+    if (st->obs.sip)
+        st->obs.sip(st->obs.ctx, &e);
 }
 
 void state_tick(struct state *st, uint64_t now_us)
@@ -146,6 +156,8 @@ void state_tick(struct state *st, uint64_t now_us)
     dlg_expire(st->dlg, now_us);
     src_expire(st->src, now_us);
     txn_expire(st->txn, now_us);
+    if (st->obs.tick)
+        st->obs.tick(st->obs.ctx, now_us);
     for (unsigned i = 0; i < st->out.n; i++)
         if (st->out.v[i].ops && st->out.v[i].ops->tick)
             st->out.v[i].ops->tick(st->out.v[i].self, now_us);
@@ -161,6 +173,10 @@ void state_finish(struct state *st)
 }
 
 void state_emit_sources(struct state *st) { src_emit_all(st->src); }
+
+struct src_profiles *state_profiles(struct state *st) { return st->src; }
+
+uint64_t state_last_sip_id(const struct state *st) { return st->messages; }
 
 int state_limits_json(const struct state *st, char *buf, size_t n)
 {
@@ -233,12 +249,26 @@ struct st_key st_kb_key(struct st_keybuf *kb)
                 (o)->v[i_].ops->fn((o)->v[i_].self, (e));             \
     } while (0)
 
-void st_emit_call(const struct st_sinks *o, const struct ev_call *e) { EMIT(o, call, e); }
+void st_emit_call(const struct st_sinks *o, const struct ev_call *e)
+{
+    if (o->obs && o->obs->call)
+        o->obs->call(o->obs->ctx, e);
+    EMIT(o, call, e);
+}
+
 void st_emit_registration(const struct st_sinks *o, const struct ev_registration *e)
 {
+    if (o->obs && o->obs->registration)
+        o->obs->registration(o->obs->ctx, e);
     EMIT(o, registration, e);
 }
-void st_emit_auth(const struct st_sinks *o, const struct ev_auth *e) { EMIT(o, auth, e); }
+
+void st_emit_auth(const struct st_sinks *o, struct ev_auth *e)
+{
+    if (o->obs && o->obs->auth)
+        o->obs->auth(o->obs->ctx, e);
+    EMIT(o, auth, e);
+}
 void st_emit_source(const struct st_sinks *o, const struct ev_source *e) { EMIT(o, source, e); }
 
 const struct sip_header *st_header(const struct sip_msg *msg, uint8_t id, unsigned nth)

@@ -45,12 +45,41 @@ struct state_cfg {
 
 void state_default_cfg(struct state_cfg *cfg);
 
+struct dialog;
+
+/*
+ * What the detection stage (rules/detect.c) learns from the state besides
+ * the messages themselves: outcomes that only the state can tie together.
+ * Each is called before the event goes to the sinks. Callbacks may be NULL.
+ */
+struct st_observer {
+    void *ctx;
+    /* A message, after every state module has taken it (profiles updated). */
+    void (*sip)(void *ctx, const struct ev_sip *e);
+    /* Capture time advanced (after the state's own expiry). */
+    void (*tick)(void *ctx, uint64_t now_us);
+    /* A digest attempt's outcome; may set e->password (valid until it returns). */
+    void (*auth)(void *ctx, struct ev_auth *e);
+    void (*registration)(void *ctx, const struct ev_registration *e);
+    void (*call)(void *ctx, const struct ev_call *e);
+    /* A BYE or CANCEL (retransmissions left out) and its open dialog, NULL when none. */
+    void (*teardown)(void *ctx, const struct l4_meta *m, const struct sip_msg *msg,
+                     const struct dialog *d);
+};
+
 /*
  * Sinks are borrowed: the state copies the array of n_sinks (ops, self)
- * pairs but never frees a sink. Returns NULL on allocation failure.
- * Owner: the caller, free with state_free.
+ * pairs but never frees a sink. obs (may be NULL) is copied. Returns NULL on
+ * allocation failure. Owner: the caller, free with state_free.
  */
-struct state *state_new(const struct state_cfg *cfg, struct sink *sinks, unsigned n_sinks);
+struct state *state_new(const struct state_cfg *cfg, struct sink *sinks, unsigned n_sinks,
+                        const struct st_observer *obs);
+
+/* The source profiles, for the detection stage's verdicts (rules/profile.h). */
+struct src_profiles *state_profiles(struct state *st);
+
+/* The number the next ev_sip gets is this + 1 (the last one emitted). */
+uint64_t state_last_sip_id(const struct state *st);
 
 /*
  * One SIP message (retransmissions included): decide retransmission, emit
@@ -132,11 +161,12 @@ static inline void st_copy(uint8_t *b, uint16_t *n, size_t cap, struct slice s)
 struct st_sinks {
     struct sink *v;
     unsigned n;
+    const struct st_observer *obs; /* never NULL inside the state */
 };
 
 void st_emit_call(const struct st_sinks *o, const struct ev_call *e);
 void st_emit_registration(const struct st_sinks *o, const struct ev_registration *e);
-void st_emit_auth(const struct st_sinks *o, const struct ev_auth *e);
+void st_emit_auth(const struct st_sinks *o, struct ev_auth *e);
 void st_emit_source(const struct st_sinks *o, const struct ev_source *e);
 
 /* The n-th header with this id (0-based), without the parser's helpers. */

@@ -15,6 +15,7 @@
 
 #include "capture/input.h"
 #include "main/cli.h"
+#include "main/detect_setup.h"
 #include "main/engine.h"
 #include "main/outputs.h"
 
@@ -173,6 +174,11 @@ int cmd_analyze(int argc, char **argv)
     if (parse_opts(argc, argv, &o) < 0)
         return SIPSIFT_EXIT_USAGE;
 
+    /* Rules and config first: a bad rule is a usage error before any work. */
+    int setup_rc = detect_setup(&o.eng);
+    if (setup_rc)
+        return setup_rc;
+
     char err[512];
     /* Open every input before starting, so a typo in the third -r costs nothing. */
     struct input *inputs[MAX_INPUTS] = { 0 };
@@ -182,6 +188,7 @@ int cmd_analyze(int argc, char **argv)
             fprintf(stderr, "sipsift: %s: %s\n", o.reads[i], err);
             for (unsigned j = 0; j < i; j++)
                 input_close(inputs[j]);
+            ruleset_free(o.eng.rules);
             return strstr(err, "filter") ? SIPSIFT_EXIT_USAGE : SIPSIFT_EXIT_RUNTIME;
         }
     }
@@ -191,6 +198,7 @@ int cmd_analyze(int argc, char **argv)
         fprintf(stderr, "sipsift: %s\n", err);
         for (unsigned i = 0; i < o.n_reads; i++)
             input_close(inputs[i]);
+        ruleset_free(o.eng.rules);
         return SIPSIFT_EXIT_RUNTIME;
     }
     o.eng.verbosity = o.verbosity;

@@ -25,6 +25,7 @@ struct engine {
     struct decoder *dec;
     struct reasm *reasm;
     struct state *state;
+    struct detect *detect;
     uint64_t frame_no;
     uint64_t last_tick_us;
     struct sip_msg msg; /* reused for every message: parsing allocates nothing */
@@ -152,29 +153,40 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     static const struct engine_cfg no_cfg = { 0 };
     if (!cfg)
         cfg = &no_cfg;
+    struct ruleset *rules = cfg->rules;
     /* Options whose stage is not wired yet refuse to run rather than be ignored. */
-    const char *unwired = cfg->rules_path ? "-R" : cfg->config_path ? "-c"
-                        : cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip"
+    const char *unwired = cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip"
                         : cfg->dump_calls_dir ? "--dump-calls" : NULL;
     if (unwired) {
         snprintf(err, errlen, "%s: not available in this build yet", unwired);
+        ruleset_free(rules);
         return NULL;
     }
     struct engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
+        ruleset_free(rules);
         return NULL;
     }
     e->handler = (struct l4_handler){ e, h_udp, h_tcp, NULL, h_anomaly };
     struct reasm_cfg rc;
     reasm_default_cfg(&rc);
     e->reasm = reasm_new(&rc, &e->handler, &e->cap, err, errlen);
+    struct detect_cfg dc;
+    if (cfg->detect)
+        dc = *cfg->detect;
+    else
+        detect_default_cfg(&dc);
+    e->detect = detect_new(&dc, rules, sinks, n_sinks, err, errlen);
     struct state_cfg sc;
     state_default_cfg(&sc);
-    e->state = state_new(&sc, (struct sink *)sinks, n_sinks);
+    e->state = e->detect ? state_new(&sc, (struct sink *)sinks, n_sinks, detect_observer(e->detect))
+                         : NULL;
+    if (e->state)
+        detect_attach(e->detect, state_profiles(e->state));
     e->dec = e->reasm ? decoder_new(&e->handler, e->reasm, &e->cap) : NULL;
-    if (!e->reasm || !e->state || !e->dec) {
-        if (e->reasm && (!e->state || !e->dec))
+    if (!e->reasm || !e->detect || !e->state || !e->dec) {
+        if (e->reasm && e->detect && (!e->state || !e->dec))
             snprintf(err, errlen, "out of memory");
         engine_free(e);
         return NULL;
@@ -213,7 +225,23 @@ const struct engine_counters *engine_counters(const struct engine *e) { return &
 
 int engine_limits_json(const struct engine *e, char *buf, size_t n)
 {
-    return state_limits_json(e->state, buf, n);
+    int k = state_limits_json(e->state, buf, n);
+    if (k < 2 || (size_t)k >= n)
+        return k;
+    /* state's {...} plus the detection tables: replace its closing brace */
+    size_t used = (size_t)k - 1;
+    buf[used++] = ',';
+    int j = detect_limits_json(e->detect, buf + used, n - used);
+    if (j < 0)
+        return -1;
+    used += (size_t)j;
+    int c = snprintf(used < n ? buf + used : NULL, used < n ? n - used : 0, "}");
+    return c < 0 ? -1 : (int)(used + (size_t)c);
+}
+
+const struct detect_stats *engine_detect_stats(const struct engine *e)
+{
+    return detect_get_stats(e->detect);
 }
 
 void engine_free(struct engine *e)
@@ -224,5 +252,6 @@ void engine_free(struct engine *e)
         reasm_free(e->reasm);
     decoder_free(e->dec);
     state_free(e->state);
+    detect_free(e->detect);
     free(e);
 }

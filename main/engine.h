@@ -13,6 +13,7 @@
 #include "capture/capture.h"
 #include "capture/input.h"
 #include "output/sink.h"
+#include "rules/detect.h"
 
 #define ENGINE_MAX_SINKS 4
 
@@ -32,6 +33,9 @@ struct engine_cfg {
     const char *geoip_path;     /* --geoip: MaxMind .mmdb */
     const char *dump_calls_dir; /* --dump-calls: a pcap per call, a WAV per G.711 stream */
     int verbosity;              /* -1 quiet, 0 normal, 1+ verbose */
+    /* Loaded by main/detect_setup.c: */
+    const struct detect_cfg *detect; /* NULL: defaults */
+    struct ruleset *rules;      /* given to the engine by engine_new (even on failure); NULL: none */
 };
 
 struct engine;
@@ -51,6 +55,7 @@ const struct capture_stats *engine_capture_stats(const struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
 /* {"transactions":{...},...} describing table pressure. */
 int engine_limits_json(const struct engine *e, char *buf, size_t n);
+const struct detect_stats *engine_detect_stats(const struct engine *e);
 void engine_free(struct engine *e);
 
 #endif

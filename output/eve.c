@@ -237,6 +237,13 @@ static void on_source(void *self, const struct ev_source *s)
     finish(e, env, "source", json_is_object(o) ? o : NULL);
 }
 
+static void on_alert(void *self, const struct ev_alert *a)
+{
+    struct eve *e = self;
+    json_t *env = envelope(a->ts_us, "alert", &a->src, a->sport, &a->dst, a->dport, a->proto);
+    finish(e, env, "alert", js_alert(a));
+}
+
 static void flush(struct eve *e)
 {
     errno = 0;
@@ -323,6 +330,7 @@ static const struct sink_ops eve_ops = {
     .registration = on_registration,
     .auth = on_auth,
     .source = on_source,
+    .alert = on_alert,
     .tick = on_tick,
     .run_end = on_run_end,
     .free = on_free,

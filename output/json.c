@@ -348,3 +348,21 @@ json_t *js_source(const struct ev_source *e)
     js_set(o, "users_tried_total", js_uint(e->users_tried_total));
     return o;
 }
+
+json_t *js_alert(const struct ev_alert *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    js_set(o, "sid", js_uint(a->sid));
+    js_set(o, "rev", js_uint(a->rev));
+    js_set(o, "msg", js_cstr(a->msg));
+    js_set(o, "classtype", a->classtype && *a->classtype ? js_cstr(a->classtype) : json_null());
+    js_set(o, "severity", js_cstr(a->severity));
+    js_set(o, "priority", js_uint(a->priority));
+    js_set(o, "tool", js_cstr(a->tool));
+    js_set(o, "technique", js_cstr(a->technique));
+    js_set(o, "call_id", a->call_id.n ? js_str(a->call_id) : json_null());
+    js_set(o, "detail", a->detail.n ? js_str(a->detail) : json_null());
+    return o;
+}

@@ -92,6 +92,9 @@ json_t *js_capture_stats(const struct capture_stats *st);
 /* A source as in the report (CONTRACT key order): the EVE "source" object,
  * and the store takes its array/object members from it. */
 json_t *js_source(const struct ev_source *e);
+/* The alert's members (sid, rev, msg, classtype, severity, priority, tool,
+ * technique, call_id, detail); addresses and time are the envelope's. */
+json_t *js_alert(const struct ev_alert *a);
 
 /* Append v (stolen) to array a. */
 static inline void js_push(json_t *a, json_t *v)

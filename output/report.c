@@ -365,12 +365,15 @@ static json_t *alert_row(struct report *r, sqlite3_stmt *st)
     js_set(o, "dest_port", c_int(st, 9));
     js_set(o, "proto", c_proto(st, 10));
     js_set(o, "call_id", c_text(st, 11));
+    js_set(o, "tool", c_text(st, 12));
+    js_set(o, "technique", c_text(st, 13));
+    js_set(o, "detail", c_text(st, 14));
     return o;
 }
 
 static const char ALERTS_SQL[] =
     "SELECT ts_us, sid, rev, msg, classtype, severity, src_ip, src_port, dst_ip, dst_port, proto,"
-    " call_id FROM alerts WHERE run_id = ?1 ORDER BY ts_us, id";
+    " call_id, tool, technique, detail FROM alerts WHERE run_id = ?1 ORDER BY ts_us, id";
 
 /* The ids of a call's RTP streams (one indexed lookup per call, skipped when
  * the run has no streams). */

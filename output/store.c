@@ -37,6 +37,9 @@ static const char *const SQL[S__COUNT] = {
                  " users_tried_total, extensions_found, auth_attempts, auth_failures,"
                  " auth_successes, credentials, numbers_dialed, tools, techniques, severity,"
                  " reasons) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_ALERT] = "INSERT INTO alerts (run_id, ts_us, sid, rev, msg, classtype, severity, priority,"
+                " src_ip, src_port, dst_ip, dst_port, proto, call_id, tool, technique, sip_id,"
+                " detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_INPUT] = "INSERT OR REPLACE INTO inputs (run_id, idx, file, link_type, packets, bytes,"
                 " start_us, end_us) VALUES (?,?,?,?,?,?,?,?)",
     [S_RUN_NEW] = "INSERT INTO runs (version, command_line, started_us, status) VALUES (?,?,?,?)",
@@ -404,6 +407,40 @@ static void on_source(void *self, const struct ev_source *e)
     store_row_end(s, st, "sources");
 }
 
+static void on_alert(void *self, const struct ev_alert *e)
+{
+    struct store *s = self;
+    if (!store_row_begin(s))
+        return;
+    sqlite3_stmt *st = s->st[S_ALERT];
+    int i = 1;
+    sqlite3_bind_int64(st, i++, s->run_id);
+    store_bind_opt(st, i++, e->ts_us);
+    sqlite3_bind_int64(st, i++, e->sid);
+    sqlite3_bind_int64(st, i++, e->rev);
+    store_bind_cstr(s, st, i++, e->msg);
+    if (e->classtype && *e->classtype)
+        store_bind_cstr(s, st, i++, e->classtype);
+    else
+        sqlite3_bind_null(st, i++);
+    store_bind_cstr(s, st, i++, e->severity);
+    sqlite3_bind_int(st, i++, e->priority);
+    bind_ip(s, st, i++, &e->src, 0);
+    sqlite3_bind_int(st, i++, e->sport);
+    bind_ip(s, st, i++, &e->dst, 1);
+    sqlite3_bind_int(st, i++, e->dport);
+    bind_proto(st, i++, e->proto);
+    store_bind_slice(s, st, i++, e->call_id);
+    store_bind_cstr(s, st, i++, e->tool);
+    store_bind_cstr(s, st, i++, e->technique);
+    store_bind_opt(st, i++, e->sip_id);
+    if (e->detail.n)
+        store_bind_slice(s, st, i++, e->detail);
+    else
+        sqlite3_bind_null(st, i++);
+    store_row_end(s, st, "alerts");
+}
+
 static void on_tick(void *self, uint64_t now_us)
 {
     struct store *s = self;
@@ -448,6 +485,7 @@ static const struct sink_ops store_ops = {
     .registration = on_registration,
     .auth = on_auth,
     .source = on_source,
+    .alert = on_alert,
     .tick = on_tick,
     .run_end = store_on_run_end,
     .free = on_free,

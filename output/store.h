@@ -14,7 +14,7 @@
 
 #include "output/sink.h"
 
-#define STORE_SCHEMA_VERSION  1                 /* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION  2                 /* PRAGMA user_version */
 #define STORE_BATCH_ROWS      10000             /* rows per transaction at most */
 #define STORE_COMMIT_WALL_US  1000000           /* tick() commits after this much wall time */
 #define STORE_BUSY_TIMEOUT_MS 5000

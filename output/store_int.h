@@ -16,7 +16,7 @@
 
 /* Prepared once at open, bind -> step -> reset per row. */
 enum store_stmt {
-    S_SIP, S_CALL, S_REG, S_AUTH, S_SOURCE, S_INPUT, S_RUN_NEW, S_RUN_TOTALS, S_BEGIN, S_COMMIT,
+    S_SIP, S_CALL, S_REG, S_AUTH, S_SOURCE, S_ALERT, S_INPUT, S_RUN_NEW, S_RUN_TOTALS, S_BEGIN, S_COMMIT,
     S__COUNT
 };
 

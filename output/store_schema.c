@@ -64,9 +64,9 @@ static const char SCHEMA_SQL[] =
 
     "CREATE TABLE alerts ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, ts_us INTEGER,"
-    " sid INTEGER, rev INTEGER, msg TEXT, classtype TEXT, severity INTEGER,"
+    " sid INTEGER, rev INTEGER, msg TEXT, classtype TEXT, severity TEXT, priority INTEGER,"
     " src_ip TEXT, src_port INTEGER, dst_ip TEXT, dst_port INTEGER, proto TEXT,"
-    " call_id TEXT);"
+    " call_id TEXT, tool TEXT, technique TEXT, sip_id INTEGER, detail TEXT);"
 
     "CREATE TABLE rtp_streams ("
     " id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, ssrc INTEGER,"

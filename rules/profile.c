@@ -7,7 +7,10 @@
  */
 #include "rules/profile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "rules/rule.h"
 
 struct src_profiles {
     struct table *t;       /* ip -> struct src_profile */
@@ -15,6 +18,8 @@ struct src_profiles {
     struct table *users;   /* (gen, hash of user) seen */
     struct st_sinks out;
     uint64_t next_gen;
+    void (*on_create)(void *ctx, struct src_profile *p);
+    void *on_create_ctx;
 };
 
 static struct slice str_of(const struct src_profile *p, struct src_str s)
@@ -73,11 +78,160 @@ void src_fill_event(const struct src_profile *p, struct ev_source *e)
     for (unsigned i = 0; i < p->n_credentials; i++) {
         e->credentials[i].user = str_of(p, p->credentials[i].user);
         e->credentials[i].realm = str_of(p, p->credentials[i].realm);
-        e->credentials[i].password = SL_NULL;
+        e->credentials[i].password =
+            p->credentials[i].has_password ? str_of(p, p->credentials[i].password) : SL_NULL;
         e->credentials[i].accepted = p->credentials[i].accepted;
     }
     e->n_credentials = p->n_credentials;
-    e->severity = "info";
+    for (unsigned i = 0; i < p->n_numbers; i++) {
+        e->numbers[i].number = str_of(p, p->numbers[i].number);
+        e->numbers[i].country = sl_make((const uint8_t *)p->numbers[i].iso2, strlen(p->numbers[i].iso2));
+    }
+    e->n_numbers = p->n_numbers;
+    for (unsigned i = 0; i < p->n_tools; i++)
+        e->tools[i] = p->tools[i];
+    e->n_tools = p->n_tools;
+    for (unsigned t = 0; t < 8 && e->n_techniques < SRC_MAX_TECHNIQUES; t++)
+        if (p->tech_seen[t])
+            e->techniques[e->n_techniques++] = rule_technique_name(t);
+    for (unsigned i = 0; i < p->n_reasons; i++)
+        e->reasons[i] = str_of(p, p->reasons[i]);
+    e->n_reasons = p->n_reasons;
+    e->severity = src_severity_name(src_severity(p));
+    e->country = sl_make((const uint8_t *)p->country, strlen(p->country));
+    e->asn = sl_make((const uint8_t *)p->asn, strlen(p->asn));
+    e->as_org = sl_make((const uint8_t *)p->as_org, strlen(p->as_org));
+}
+
+static struct src_cred *find_cred(struct src_profile *p, struct slice user, struct slice realm,
+                                  bool add);
+
+static bool list_has_number(const struct src_profile *p, struct slice s)
+{
+    s = cut(s);
+    for (unsigned i = 0; i < p->n_numbers; i++)
+        if (sl_eq(str_of(p, p->numbers[i].number), s))
+            return true;
+    return false;
+}
+
+/* ---- Verdicts --------------------------------------------------------- */
+
+static bool pool_add_n(struct src_profile *p, struct slice s, size_t max, struct src_str *out)
+{
+    s = sl_prefix(s, max < 255 ? max : 255);
+    if (s.n > (size_t)SRC_POOL_BYTES - p->pool_used)
+        return false;
+    if (s.n)
+        memcpy(p->pool + p->pool_used, s.p, s.n);
+    out->off = p->pool_used;
+    out->len = (uint8_t)s.n;
+    p->pool_used = (uint16_t)(p->pool_used + s.n);
+    return true;
+}
+
+void src_add_tool(struct src_profile *p, const char *tool, bool scanner)
+{
+    if (!tool || !*tool)
+        return;
+    if (scanner)
+        p->scanner = true;
+    for (unsigned i = 0; i < p->n_tools; i++)
+        if (strcmp(p->tools[i], tool) == 0)
+            return;
+    if (p->n_tools < SRC_MAX_TOOLS)
+        p->tools[p->n_tools++] = tool;
+}
+
+void src_add_reason(struct src_profile *p, const char *reason)
+{
+    struct slice r = sl_cstr(reason);
+    for (unsigned i = 0; i < p->n_reasons; i++)
+        if (sl_eq(str_of(p, p->reasons[i]), sl_prefix(r, SRC_REASON_MAX)))
+            return;
+    if (p->n_reasons < SRC_MAX_REASONS && pool_add_n(p, r, SRC_REASON_MAX, &p->reasons[p->n_reasons]))
+        p->n_reasons++;
+}
+
+void src_add_technique(struct src_profile *p, unsigned t, unsigned sev, const char *reason)
+{
+    if (t >= 8)
+        return;
+    bool raise = !p->tech_seen[t] || sev > p->tech_sev[t];
+    p->tech_seen[t] = true;
+    if (sev > p->tech_sev[t])
+        p->tech_sev[t] = (uint8_t)sev;
+    if (raise && reason)
+        src_add_reason(p, reason);
+}
+
+void src_add_chain(struct src_profile *p, unsigned sev, const char *reason)
+{
+    if (sev > p->chain_sev)
+        p->chain_sev = (uint8_t)sev;
+    if (reason)
+        src_add_reason(p, reason);
+}
+
+bool src_has_technique(const struct src_profile *p, unsigned t) { return t < 8 && p->tech_seen[t]; }
+
+void src_add_number(struct src_profile *p, struct slice number, const char *iso2)
+{
+    if (sl_empty(number) || list_has_number(p, number) || p->n_numbers >= SRC_MAX_NUMBERS)
+        return;
+    struct src_number *n = &p->numbers[p->n_numbers];
+    if (!pool_add(p, number, &n->number))
+        return;
+    snprintf(n->iso2, sizeof n->iso2, "%s", iso2 ? iso2 : "");
+    p->n_numbers++;
+}
+
+void src_set_password(struct src_profile *p, struct slice user, struct slice realm,
+                      struct slice password, bool accepted)
+{
+    struct src_cred *c = find_cred(p, user, realm, true);
+    if (!c)
+        return;
+    if (accepted)
+        c->accepted = true;
+    if (c->has_password && !accepted)
+        return; /* keep the first; an accepted one replaces it */
+    uint16_t mark = p->pool_used;
+    if (pool_add(p, password, &c->password))
+        c->has_password = true;
+    else
+        p->pool_used = mark;
+}
+
+unsigned src_severity(const struct src_profile *p)
+{
+    unsigned sev = SEV_INFO;
+    bool any = false;
+    for (unsigned t = 0; t < 8; t++)
+        if (p->tech_seen[t]) {
+            any = true;
+            if (p->tech_sev[t] > sev)
+                sev = p->tech_sev[t];
+        }
+    if (any && p->scanner && sev >= SEV_LOW && sev < SEV_HIGH)
+        sev++;
+    if (!any && p->scanner)
+        sev = SEV_LOW;
+    if (p->chain_sev > sev)
+        sev = p->chain_sev;
+    return sev;
+}
+
+const char *src_severity_name(unsigned sev)
+{
+    static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+    return sev < 5 ? names[sev] : "critical";
+}
+
+void src_set_on_create(struct src_profiles *s, void (*fn)(void *ctx, struct src_profile *p), void *ctx)
+{
+    s->on_create = fn;
+    s->on_create_ctx = ctx;
 }
 
 static void emit(struct src_profiles *s, const struct src_profile *p)
@@ -175,6 +329,8 @@ void src_on_request(struct src_profiles *s, const struct l4_meta *m, const struc
         p->ip = m->src;
         p->gen = ++s->next_gen;
         p->first_us = m->ts_us;
+        if (s->on_create)
+            s->on_create(s->on_create_ctx, p);
     }
     if (m->ts_us > p->last_us)
         p->last_us = m->ts_us;

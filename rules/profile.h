@@ -17,8 +17,12 @@
 #include "lib/table.h"
 #include "output/events.h"
 
-#define SRC_STR_MAX    64   /* bytes kept of one user, user agent or realm */
-#define SRC_POOL_BYTES 2048 /* all strings of one profile; past it, counted not kept */
+#define SRC_STR_MAX    64   /* bytes kept of one user, user agent, realm or number */
+#define SRC_REASON_MAX 120  /* bytes of one reason */
+#define SRC_POOL_BYTES 3072 /* all strings of one profile; past it, counted not kept */
+
+/* Severity of a technique or a source (CONTRACT.md names, src_severity_name). */
+enum src_severity { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
 
 /* A string in the profile's pool. */
 struct src_str {
@@ -27,8 +31,13 @@ struct src_str {
 };
 
 struct src_cred {
-    struct src_str user, realm;
-    bool accepted;
+    struct src_str user, realm, password;
+    bool accepted, has_password;
+};
+
+struct src_number {
+    struct src_str number;
+    char iso2[3];
 };
 
 struct src_profile {
@@ -46,6 +55,18 @@ struct src_profile {
     struct src_str users[SRC_MAX_USERS];
     struct src_str extensions[SRC_MAX_EXTENSIONS];
     struct src_cred credentials[SRC_MAX_CREDENTIALS];
+    /* Verdicts of the detection stage (rules/detect.c). */
+    const char *tools[SRC_MAX_TOOLS];  /* ids that live as long as the run */
+    uint8_t n_tools;
+    bool scanner;                      /* a tool that is an attack tool (not sipsak/SIPp) */
+    uint8_t tech_sev[8];               /* severity per enum rule_technique, 0 = not seen */
+    bool tech_seen[8];
+    uint8_t chain_sev;                 /* a chain (bruteforce success, then abroad...) */
+    uint8_t n_reasons;
+    struct src_str reasons[SRC_MAX_REASONS];
+    uint16_t n_numbers;
+    struct src_number numbers[SRC_MAX_NUMBERS];
+    char country[3], asn[16], as_org[64]; /* --geoip */
     uint16_t pool_used;
     uint8_t pool[SRC_POOL_BYTES];
 };
@@ -68,6 +89,29 @@ void src_on_auth_result(struct src_profiles *s, const struct ip_addr *src, struc
 /* A user this source tried exists: the target answered 401/407 or 2xx. */
 void src_on_user_found(struct src_profiles *s, const struct ip_addr *src, struct slice user,
                        uint64_t now_us);
+
+/* ---- Verdicts (rules/detect.c) ---- */
+/* Add tool id (a string that lives for the run); scanner: an attack tool. */
+void src_add_tool(struct src_profile *p, const char *tool, bool scanner);
+/* Technique t found at severity sev, with a reason (kept in time order when
+ * it is new or raises the technique's severity). */
+void src_add_technique(struct src_profile *p, unsigned t, unsigned sev, const char *reason);
+/* A chain of steps makes the source this severe (reason as above). */
+void src_add_chain(struct src_profile *p, unsigned sev, const char *reason);
+void src_add_reason(struct src_profile *p, const char *reason);
+/* A number dialed (INVITE Request-URI user), its destination ISO code or "". */
+void src_add_number(struct src_profile *p, struct slice number, const char *iso2);
+/* The password behind user@realm's digest response (recovered or read from a tool's tag). */
+void src_set_password(struct src_profile *p, struct slice user, struct slice realm,
+                      struct slice password, bool accepted);
+bool src_has_technique(const struct src_profile *p, unsigned t);
+/* The source's severity: the highest technique, one step up when an attack
+ * tool's fingerprint agrees, the chains; "low" for a fingerprint alone. */
+unsigned src_severity(const struct src_profile *p);
+const char *src_severity_name(unsigned sev);
+
+/* Called once when a profile is created (geoip lookup). */
+void src_set_on_create(struct src_profiles *s, void (*fn)(void *ctx, struct src_profile *p), void *ctx);
 
 /* The profile of ip, or NULL; does not touch LRU order. */
 struct src_profile *src_find(struct src_profiles *s, const struct ip_addr *ip);

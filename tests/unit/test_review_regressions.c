@@ -320,7 +320,7 @@ TEST(review_txn_reused_branch_counts_every_guess)
     struct sink sk = { &rv_ops, r };
     struct state_cfg cfg;
     state_default_cfg(&cfg);
-    struct state *st = state_new(&cfg, &sk, 1);
+    struct state *st = state_new(&cfg, &sk, 1, NULL);
     struct sip_msg *msg = malloc(sizeof *msg);
     CHECK(st != NULL && msg != NULL);
     if (!st || !msg) {
@@ -437,7 +437,7 @@ TEST(review_txn_response_not_to_requester_settles_nothing)
     struct sink sk = { &rv_ops, r };
     struct state_cfg cfg;
     state_default_cfg(&cfg);
-    struct state *st = state_new(&cfg, &sk, 1);
+    struct state *st = state_new(&cfg, &sk, 1, NULL);
     struct sip_msg *msg = malloc(sizeof *msg);
     CHECK(st != NULL && msg != NULL);
     if (!st || !msg) {

@@ -231,7 +231,7 @@ static void fx_open(struct fixture *f, const struct state_cfg *cfg)
     f->r = calloc(1, sizeof *f->r);
     f->sinks[0] = (struct sink){ &rec_ops, f->r };
     f->sinks[1] = (struct sink){ &null_ops, NULL };
-    f->st = state_new(cfg, f->sinks, 2);
+    f->st = state_new(cfg, f->sinks, 2, NULL);
 }
 
 static void fx_close(struct fixture *f)

@@ -1,0 +1,71 @@
+/*
+ * detect_setup.c - load the config file and the rules for analyze (see
+ * detect_setup.h). Rule variables set in the config ("var.HOME_NET = [...]")
+ * are set before any rule is read, so rules may use them.
+ */
+#include "main/detect_setup.h"
+
+#include <stdio.h>
+
+#include "lib/embedded.h"
+#include "main/cli.h"
+#include "rules/ruleset.h"
+
+static void print_rule_error(void *ctx, const char *file, unsigned line, const char *msg)
+{
+    (void)ctx;
+    if (line)
+        fprintf(stderr, "sipsift: %s:%u: %s\n", file, line, msg);
+    else
+        fprintf(stderr, "sipsift: %s: %s\n", file, msg);
+}
+
+int detect_setup(struct engine_cfg *cfg)
+{
+    static struct detect_cfg dc;
+    char err[512];
+    detect_default_cfg(&dc);
+    if (cfg->config_path && !detect_cfg_load(&dc, cfg->config_path, err, sizeof err)) {
+        /* "LINE: why" from the parser, "why" for a file that cannot be read */
+        bool has_line = err[0] >= '0' && err[0] <= '9';
+        fprintf(stderr, "sipsift: %s%s%s\n", cfg->config_path, has_line ? ":" : ": ", err);
+        return SIPSIFT_EXIT_USAGE;
+    }
+    cfg->detect = &dc;
+
+    struct ruleset *rs = ruleset_new();
+    if (!rs) {
+        fprintf(stderr, "sipsift: rules: out of memory\n");
+        return SIPSIFT_EXIT_RUNTIME;
+    }
+    for (unsigned i = 0; i < dc.n_vars; i++) {
+        if (!ruleset_set_var(rs, dc.var_name[i], dc.var_value[i], err, sizeof err)) {
+            fprintf(stderr, "sipsift: %s: var.%s: %s\n", cfg->config_path, dc.var_name[i], err);
+            ruleset_free(rs);
+            return SIPSIFT_EXIT_USAGE;
+        }
+    }
+    unsigned errors;
+    if (cfg->rules_path) {
+        errors = ruleset_load(rs, cfg->rules_path, print_rule_error, NULL);
+    } else {
+        const struct embedded_file *f = embedded_get("sipsift.rules");
+        errors = f ? ruleset_load_text(rs, "rules/sipsift.rules (bundled)", (const char *)f->data,
+                                       f->len, print_rule_error, NULL)
+                   : 1;
+    }
+    if (errors) {
+        fprintf(stderr, "sipsift: %s: %u error%s in the rules: fix them (sipsift rules check) "
+                        "or leave the rule out\n",
+                cfg->rules_path ? cfg->rules_path : "bundled rules", errors, errors == 1 ? "" : "s");
+        ruleset_free(rs);
+        return SIPSIFT_EXIT_USAGE;
+    }
+    if (!ruleset_prepare(rs)) {
+        fprintf(stderr, "sipsift: rules: out of memory\n");
+        ruleset_free(rs);
+        return SIPSIFT_EXIT_RUNTIME;
+    }
+    cfg->rules = rs;
+    return 0;
+}
