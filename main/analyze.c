@@ -47,7 +47,7 @@ static uint64_t wall_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-enum { OPT_DUMP_CALLS = 256, OPT_WORDLIST, OPT_GEOIP };
+enum { OPT_DUMP_CALLS = 256, OPT_WORDLIST, OPT_GEOIP, OPT_SHOW_PASSWORDS };
 
 static int parse_opts(int argc, char **argv, struct analyze_opts *o)
 {
@@ -60,6 +60,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
         { "dump-calls", required_argument, 0, OPT_DUMP_CALLS },
         { "wordlist", required_argument, 0, OPT_WORDLIST },
         { "geoip", required_argument, 0, OPT_GEOIP },
+        { "show-passwords", no_argument, 0, OPT_SHOW_PASSWORDS },
         { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -88,13 +89,14 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
         case OPT_DUMP_CALLS: o->eng.dump_calls_dir = optarg; break;
         case OPT_WORDLIST: o->eng.wordlist_path = optarg; break;
         case OPT_GEOIP: o->eng.geoip_path = optarg; break;
+        case OPT_SHOW_PASSWORDS: o->eng.show_passwords = true; break;
         case 'q': o->verbosity = -1; break;
         case 'v': o->verbosity++; break;
         case 'h':
             printf("usage: sipsift analyze -r FILE [-r FILE...] [--db FILE] [--report FILE] "
                    "[--eve FILE]\n"
                    "                       [-R RULES] [-c CONFIG] [--wordlist FILE] [--geoip FILE]\n"
-                   "                       [--dump-calls DIR] [-q|-v] [BPF filter]\n");
+                   "                       [--show-passwords] [--dump-calls DIR] [-q|-v] [BPF filter]\n");
             exit(0);
         case ':':
             fprintf(stderr, "sipsift: analyze: %s needs a value: see 'sipsift help'\n", argv[optind - 1]);

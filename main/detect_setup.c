@@ -31,6 +31,8 @@ int detect_setup(struct engine_cfg *cfg)
         fprintf(stderr, "sipsift: %s%s%s\n", cfg->config_path, has_line ? ":" : ": ", err);
         return SIPSIFT_EXIT_USAGE;
     }
+    if (cfg->show_passwords)
+        dc.show_passwords = true;
     cfg->detect = &dc;
 
     struct ruleset *rs = ruleset_new();

@@ -33,6 +33,7 @@ struct engine_cfg {
     const char *geoip_path;     /* --geoip: MaxMind .mmdb */
     const char *dump_calls_dir; /* --dump-calls: a pcap per call, a WAV per G.711 stream */
     int verbosity;              /* -1 quiet, 0 normal, 1+ verbose */
+    bool show_passwords;        /* --show-passwords: store recovered passwords unredacted */
     /* Loaded by main/detect_setup.c: */
     const struct detect_cfg *detect; /* NULL: defaults */
     struct ruleset *rules;      /* given to the engine by engine_new (even on failure); NULL: none */

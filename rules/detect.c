@@ -44,13 +44,14 @@ struct det_src {
     uint64_t last_alert[16];   /* by alert slot (sid - 3100000), capture time */
     uint32_t malformed_kinds;  /* bit per malformation reason (hashed) */
     bool eyebeam_told, sv_told;
+    bool bf_fast;              /* failures reached the bruteforce threshold once */
 };
 
 /* Per-pair counter. */
 struct det_pair {
     struct win w;
     uint32_t fails, distinct;
-    bool success;
+    bool success, told;
     uint64_t last_alert;
 };
 
@@ -316,15 +317,18 @@ static void on_invite(struct detect *d, struct det_src *s, const struct ev_sip *
                 "SIPSIFT toll fraud: call to a high-risk or premium destination", "policy-violation",
                 d->cfg.tollfraud.seconds, reason);
     }
-    struct st_key k = key_of(K_NUMBER, &m->src, NULL, sl_cstr(num.national), SL_NULL);
+    /* Distinct dial strings: many numbers, or one number tried behind many
+     * prefixes (9, 011, carrier codes) to find a way out of the dial plan. */
+    struct st_key k = key_of(K_NUMBER, &m->src, NULL, sl_cstr(num.digits), SL_NULL);
     uint64_t win = (uint64_t)d->cfg.tollfraud.seconds * SEC_US;
     if (seen_fresh(d, k, win, m->ts_us)) {
         uint32_t n = win_add(&s->numbers, win_width(d->cfg.tollfraud.seconds), m->ts_us, 1);
         if (n >= d->cfg.tollfraud.count) {
-            snprintf(reason, sizeof reason, "%u international numbers dialed within %u s", n,
-                     d->cfg.tollfraud.seconds);
+            snprintf(reason, sizeof reason, "%u international dial strings within %u s (last %s)", n,
+                     d->cfg.tollfraud.seconds, nb);
             verdict(d, s, m, e->id, msg->call_id, DET_SID_TOLLFRAUD_MANY, RULE_T_TOLLFRAUD, SEV_HIGH,
-                    "SIPSIFT toll fraud: calls to many international numbers", "policy-violation",
+                    "SIPSIFT toll fraud: calls to many international numbers or prefixes",
+                    "policy-violation",
                     d->cfg.tollfraud.seconds, reason);
         }
     }
@@ -473,7 +477,9 @@ static void on_request(struct detect *d, const struct ev_sip *e)
 static void on_malformed(struct detect *d, const struct ev_sip *e)
 {
     const struct l4_meta *m = e->m;
-    if (detect_cfg_trusted(&d->cfg, &m->src))
+    /* A message the capture cut (snaplen) is broken by the sensor, not the sender. */
+    if (detect_cfg_trusted(&d->cfg, &m->src) || (m->flags & L4_F_TRUNCATED) ||
+        (e->msg->anomalies & SIP_ANOM_TRUNCATED))
         return;
     struct det_src *s = src_state(d, &m->src, m->ts_us);
     if (!s)
@@ -536,8 +542,10 @@ static void obs_auth(void *ctx, struct ev_auth *e)
         pw = sl_cstr(d->pw);
     }
     if (!sl_empty(pw)) {
-        e->password = pw;
         d->stats.passwords++;
+        if (!d->cfg.show_passwords)
+            pw = SL_LIT("(redacted)");
+        e->password = pw;
         if (p && (accepted || !g))
             src_set_password(p, e->username, e->realm, pw, accepted);
     }
@@ -554,7 +562,17 @@ static void obs_auth(void *ctx, struct ev_auth *e)
     printable(e->username, user, sizeof user);
     const struct detect_cfg *c = &d->cfg;
     if (accepted) {
-        if (bp->fails >= 3 && !bp->success) {
+        /* Success after a brute force: the source failed at machine speed
+         * (threshold reached), or an attack tool guessed. A person who
+         * mistypes a password four times in six minutes is not one. */
+        bool attack = s->bf_fast || (p && p->scanner);
+        if (bp->fails >= 3 && !bp->success && !bp->told && !attack && p) {
+            bp->told = true;
+            snprintf(reason, sizeof reason, "user %s accepted after %u failed attempts (slow: a person retyping?)",
+                     user, bp->fails);
+            src_add_reason(p, reason);
+        }
+        if (bp->fails >= 3 && !bp->success && attack) {
             bp->success = true;
             snprintf(reason, sizeof reason, "brute force succeeded: user %s accepted after %u failures%s",
                      user, bp->fails, sl_empty(pw) ? "" : " (password known)");
@@ -578,6 +596,7 @@ static void obs_auth(void *ctx, struct ev_auth *e)
         bp->distinct++;
     uint32_t n = win_add(&s->fails, win_width(c->bruteforce.seconds), e->ts_us, 1);
     if (n >= c->bruteforce.count) {
+        s->bf_fast = true;
         snprintf(reason, sizeof reason, "%u failed digest attempts within %u s (user %s: %u responses)",
                  n, c->bruteforce.seconds, user, bp->distinct);
         verdict(d, s, &m, 0, e->call_id, DET_SID_BRUTEFORCE, RULE_T_BRUTEFORCE, SEV_HIGH,

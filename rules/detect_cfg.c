@@ -110,7 +110,7 @@ static int by_len_desc(const void *a, const void *b)
 
 #define KNOWN "sweep, enumeration, bruteforce, flood_source, flood_target, tollfraud, malformed" \
               " (each .count and .seconds), bruteforce.responses, malformed.variety, home_country," \
-              " outside_line, allowed_countries, high_risk_countries, trusted, var.NAME"
+              " outside_line, allowed_countries, high_risk_countries, trusted, show_passwords, var.NAME"
 
 static bool set_key(struct detect_cfg *c, const char *k, char *v, unsigned line, char *err, size_t errlen)
 {
@@ -184,6 +184,16 @@ static bool set_key(struct detect_cfg *c, const char *k, char *v, unsigned line,
             }
             c->n_trusted++;
         }
+        return true;
+    }
+    if (!strcmp(k, "show_passwords")) {
+        bool yes = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
+        bool no = !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0");
+        if (!yes && !no) {
+            snprintf(err, errlen, "%u: show_passwords wants yes or no", line);
+            return false;
+        }
+        c->show_passwords = yes;
         return true;
     }
     if (!strncmp(k, "var.", 4) && k[4]) {

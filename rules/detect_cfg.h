@@ -51,6 +51,8 @@ struct detect_cfg {
     char var_name[DCFG_MAX_VARS][DCFG_STR];  /* rule variables (HOME_NET = [...]) */
     char var_value[DCFG_MAX_VARS][DCFG_VAR_VALUE];
     unsigned n_vars;
+    bool show_passwords;                 /* passwords read or recovered stored as they are
+                                            (default: "(redacted)", ATTACKS.md privacy) */
 };
 
 void detect_default_cfg(struct detect_cfg *c);

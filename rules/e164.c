@@ -141,7 +141,6 @@ bool e164_parse(const struct e164_table *t, struct slice user, const char *const
                 struct e164_number *out)
 {
     memset(out, 0, sizeof *out);
-    out->outside = "";
     size_t n = 0;
     bool plus = false;
     for (size_t i = 0; i < user.n; i++) {
@@ -164,10 +163,17 @@ bool e164_parse(const struct e164_table *t, struct slice user, const char *const
         out->international = true;
         out->national = d;
     } else {
-        /* Outside-line digits, then 00 or 011: "9" + "00252..." is Somalia. */
+        /* Outside-line digits, then 00 or 011: "9" + "00252..." is Somalia.
+         * A NANP dial-around carrier code (101XXXX) may come first too. */
         static const char *const none[] = { "", NULL };
-        for (unsigned pass = 0; pass < 2 && !out->international; pass++) {
-            const char *const *list = pass == 0 ? none : outside;
+        char cic[8] = "";
+        const char *cic_list[] = { cic, NULL };
+        if (n > 7 + 3 && starts(d, "101")) {
+            memcpy(cic, d, 7);
+            cic[7] = '\0';
+        }
+        for (unsigned pass = 0; pass < 3 && !out->international; pass++) {
+            const char *const *list = pass == 0 ? none : pass == 1 ? outside : cic[0] ? cic_list : NULL;
             for (unsigned i = 0; list && list[i] && !out->international; i++) {
                 if (!starts(d, list[i]))
                     continue;
@@ -175,7 +181,7 @@ bool e164_parse(const struct e164_table *t, struct slice user, const char *const
                 const char *ip = starts(r, "011") ? "011" : starts(r, "00") ? "00" : NULL;
                 if (ip && strlen(r) > strlen(ip) + 2) {
                     out->international = true;
-                    out->outside = list[i];
+                    snprintf(out->outside, sizeof out->outside, "%s", list[i]);
                     out->national = r + strlen(ip);
                 }
             }

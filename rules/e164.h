@@ -28,7 +28,7 @@ struct e164_code {
 struct e164_number {
     char digits[E164_MAX_DIGITS + 1]; /* the user part's digits, separators removed */
     bool international;               /* an international prefix was dialed */
-    const char *outside;              /* outside-line digits stripped first ("" if none) */
+    char outside[8];                  /* outside-line digits stripped first ("" if none) */
     const char *national;             /* digits after the international prefix (in digits[]) */
     const struct e164_code *code;     /* NULL when national or unknown */
 };
