@@ -12,7 +12,7 @@ CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
 WERROR  ?= -Werror
-PKGS    := libpcap sqlite3 jansson nettle libsodium libpcre2-8
+PKGS    := libpcap sqlite3 jansson nettle libsodium libpcre2-8 libmaxminddb
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
