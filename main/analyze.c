@@ -190,7 +190,7 @@ int cmd_analyze(int argc, char **argv)
             fprintf(stderr, "sipsift: %s: %s\n", o.reads[i], err);
             for (unsigned j = 0; j < i; j++)
                 input_close(inputs[j]);
-            ruleset_free(o.eng.rules);
+            detect_setup_free(&o.eng);
             return strstr(err, "filter") ? SIPSIFT_EXIT_USAGE : SIPSIFT_EXIT_RUNTIME;
         }
     }
@@ -200,7 +200,7 @@ int cmd_analyze(int argc, char **argv)
         fprintf(stderr, "sipsift: %s\n", err);
         for (unsigned i = 0; i < o.n_reads; i++)
             input_close(inputs[i]);
-        ruleset_free(o.eng.rules);
+        detect_setup_free(&o.eng);
         return SIPSIFT_EXIT_RUNTIME;
     }
     o.eng.verbosity = o.verbosity;

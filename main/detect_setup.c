@@ -9,6 +9,8 @@
 
 #include "lib/embedded.h"
 #include "main/cli.h"
+#include "rules/crack.h"
+#include "rules/geoip.h"
 #include "rules/ruleset.h"
 
 static void print_rule_error(void *ctx, const char *file, unsigned line, const char *msg)
@@ -69,5 +71,32 @@ int detect_setup(struct engine_cfg *cfg)
         return SIPSIFT_EXIT_RUNTIME;
     }
     cfg->rules = rs;
+
+    if (cfg->wordlist_path) {
+        cfg->wordlist = wordlist_load(cfg->wordlist_path, err, sizeof err);
+        if (!cfg->wordlist) {
+            fprintf(stderr, "sipsift: --wordlist %s: %s\n", cfg->wordlist_path, err);
+            detect_setup_free(cfg);
+            return SIPSIFT_EXIT_USAGE;
+        }
+    }
+    if (cfg->geoip_path) {
+        cfg->geoip = geoip_open(cfg->geoip_path, err, sizeof err);
+        if (!cfg->geoip) {
+            fprintf(stderr, "sipsift: --geoip %s: %s\n", cfg->geoip_path, err);
+            detect_setup_free(cfg);
+            return SIPSIFT_EXIT_USAGE;
+        }
+    }
     return 0;
+}
+
+void detect_setup_free(struct engine_cfg *cfg)
+{
+    ruleset_free(cfg->rules);
+    wordlist_free(cfg->wordlist);
+    geoip_close(cfg->geoip);
+    cfg->rules = NULL;
+    cfg->wordlist = NULL;
+    cfg->geoip = NULL;
 }

@@ -11,10 +11,12 @@
 #include "main/engine.h"
 
 /*
- * Fill cfg->detect and cfg->rules from cfg->config_path and cfg->rules_path.
+ * Fill cfg->detect, cfg->rules, cfg->wordlist and cfg->geoip from the paths.
  * Returns 0, or the exit code (SIPSIFT_EXIT_USAGE) after printing the errors.
  * The caller owns cfg->rules until it gives it to engine_new.
  */
 int detect_setup(struct engine_cfg *cfg);
+/* Free what detect_setup loaded when the run stops before engine_new. */
+void detect_setup_free(struct engine_cfg *cfg);
 
 #endif

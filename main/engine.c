@@ -15,6 +15,9 @@
 #include "capture/reasm.h"
 #include "dissect/sip.h"
 #include "dissect/state.h"
+#include "rules/crack.h"
+#include "rules/geoip.h"
+#include "rules/profile.h"
 
 #define TICK_US 1000000u
 
@@ -26,6 +29,9 @@ struct engine {
     struct reasm *reasm;
     struct state *state;
     struct detect *detect;
+    struct wordlist *wordlist;
+    struct crack *crack;
+    struct geoip *geoip;
     uint64_t frame_no;
     uint64_t last_tick_us;
     struct sip_msg msg; /* reused for every message: parsing allocates nothing */
@@ -147,6 +153,28 @@ static void h_anomaly(void *ctx, const struct l4_meta *m, enum cap_anomaly a)
         e->cap.anomalies[a]++;
 }
 
+/* --wordlist: try the words on a digest attempt (detect.h detect_crack_fn). */
+static bool crack_auth(void *ctx, const struct ev_auth *a, char *pw, size_t cap)
+{
+    struct crack_request rq = {
+        .username = a->username, .realm = a->realm, .method = a->method, .uri = a->uri,
+        .nonce = a->nonce, .nc = a->nc, .cnonce = a->cnonce, .qop = a->qop,
+        .algorithm = a->algorithm, .response = a->response,
+    };
+    return crack_digest(ctx, &rq, pw, cap);
+}
+
+/* --geoip: country and AS of a source, looked up once when its profile is made. */
+static void on_new_source(void *ctx, struct src_profile *p)
+{
+    struct geoip_result g;
+    if (!geoip_lookup(ctx, &p->ip, &g))
+        return;
+    snprintf(p->country, sizeof p->country, "%s", g.country);
+    snprintf(p->asn, sizeof p->asn, "%s", g.asn);
+    snprintf(p->as_org, sizeof p->as_org, "%s", g.as_org);
+}
+
 struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const struct engine_cfg *cfg,
                           char *err, size_t errlen)
 {
@@ -155,19 +183,20 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
         cfg = &no_cfg;
     struct ruleset *rules = cfg->rules;
     /* Options whose stage is not wired yet refuse to run rather than be ignored. */
-    const char *unwired = cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip"
-                        : cfg->dump_calls_dir ? "--dump-calls" : NULL;
-    if (unwired) {
-        snprintf(err, errlen, "%s: not available in this build yet", unwired);
-        ruleset_free(rules);
-        return NULL;
-    }
-    struct engine *e = calloc(1, sizeof *e);
+    const char *unwired = cfg->dump_calls_dir ? "--dump-calls" : NULL;
+    struct engine *e = unwired ? NULL : calloc(1, sizeof *e);
     if (!e) {
-        snprintf(err, errlen, "out of memory");
+        if (unwired)
+            snprintf(err, errlen, "%s: not available in this build yet", unwired);
+        else
+            snprintf(err, errlen, "out of memory");
         ruleset_free(rules);
+        wordlist_free(cfg->wordlist);
+        geoip_close(cfg->geoip);
         return NULL;
     }
+    e->wordlist = cfg->wordlist;
+    e->geoip = cfg->geoip;
     e->handler = (struct l4_handler){ e, h_udp, h_tcp, NULL, h_anomaly };
     struct reasm_cfg rc;
     reasm_default_cfg(&rc);
@@ -182,11 +211,19 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     state_default_cfg(&sc);
     e->state = e->detect ? state_new(&sc, (struct sink *)sinks, n_sinks, detect_observer(e->detect))
                          : NULL;
-    if (e->state)
+    if (e->state) {
         detect_attach(e->detect, state_profiles(e->state));
+        if (e->geoip)
+            src_set_on_create(state_profiles(e->state), on_new_source, e->geoip);
+    }
+    if (e->detect && e->wordlist) {
+        e->crack = crack_new(e->wordlist);
+        if (e->crack)
+            detect_set_cracker(e->detect, crack_auth, e->crack);
+    }
     e->dec = e->reasm ? decoder_new(&e->handler, e->reasm, &e->cap) : NULL;
-    if (!e->reasm || !e->detect || !e->state || !e->dec) {
-        if (e->reasm && e->detect && (!e->state || !e->dec))
+    if (!e->reasm || !e->detect || !e->state || !e->dec || (e->wordlist && !e->crack)) {
+        if (e->reasm && e->detect && (!e->state || !e->dec || !e->crack))
             snprintf(err, errlen, "out of memory");
         engine_free(e);
         return NULL;
@@ -253,5 +290,8 @@ void engine_free(struct engine *e)
     decoder_free(e->dec);
     state_free(e->state);
     detect_free(e->detect);
+    crack_free(e->crack);
+    wordlist_free(e->wordlist);
+    geoip_close(e->geoip);
     free(e);
 }

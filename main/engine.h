@@ -37,6 +37,8 @@ struct engine_cfg {
     /* Loaded by main/detect_setup.c: */
     const struct detect_cfg *detect; /* NULL: defaults */
     struct ruleset *rules;      /* given to the engine by engine_new (even on failure); NULL: none */
+    struct wordlist *wordlist;  /* --wordlist, given to the engine likewise; NULL: none */
+    struct geoip *geoip;        /* --geoip, given to the engine likewise; NULL: none */
 };
 
 struct engine;

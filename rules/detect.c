@@ -367,6 +367,8 @@ static void fingerprints(struct detect *d, struct det_src *s, const struct ev_si
             src_add_reason(p, reason);
         }
     }
+    if (p && fp_sipp(msg))
+        src_add_tool(p, "sipp", false);
     struct fp_eyebeam eb;
     if (fp_eyebeam_fake(m, msg, &eb)) {
         if (p) {

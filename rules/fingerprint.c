@@ -155,3 +155,30 @@ bool fp_eyebeam_fake(const struct l4_meta *m, const struct sip_msg *msg, struct 
     }
     return true;
 }
+
+/* Digits then sep: returns the offset after sep, or 0. */
+static size_t digits_then(struct slice s, size_t at, uint8_t sep)
+{
+    size_t i = at;
+    while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
+        i++;
+    return i > at && i < s.n && s.p[i] == sep ? i + 1 : 0;
+}
+
+bool fp_sipp(const struct sip_msg *msg)
+{
+    struct slice cid = msg->call_id, br = msg->via.branch;
+    size_t i = digits_then(cid, 0, '-');
+    if (!i || !digits_then(cid, i, '@'))
+        return false;
+    if (!sl_starts_lit(br, "z9hG4bK-"))
+        return false;
+    i = digits_then(br, 8, '-');
+    i = i ? digits_then(br, i, '-') : 0;
+    if (!i || i >= br.n)
+        return false;
+    for (; i < br.n; i++)
+        if (br.p[i] < '0' || br.p[i] > '9')
+            return false;
+    return true;
+}

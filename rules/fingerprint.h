@@ -58,4 +58,10 @@ struct fp_eyebeam {
  */
 bool fp_eyebeam_fake(const struct l4_meta *m, const struct sip_msg *msg, struct fp_eyebeam *out);
 
+/*
+ * SIPp's own identifiers (sip-tester 3.6.1): Call-ID "N-PID@host" and Via
+ * branch "z9hG4bK-PID-N-M". A test tool, not an attack by itself.
+ */
+bool fp_sipp(const struct sip_msg *msg);
+
 #endif

@@ -66,7 +66,7 @@ struct src_profile {
     struct src_str reasons[SRC_MAX_REASONS];
     uint16_t n_numbers;
     struct src_number numbers[SRC_MAX_NUMBERS];
-    char country[3], asn[16], as_org[64]; /* --geoip */
+    char country[3], asn[16], as_org[128]; /* --geoip (rules/geoip.h sizes) */
     uint16_t pool_used;
     uint8_t pool[SRC_POOL_BYTES];
 };
