@@ -150,6 +150,10 @@ static void w_counts(FILE *out, struct report *r)
                 analyzed, msgs);
 }
 
+#define SUMMARY_SEV_RANK "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3" \
+                         " WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+#define ALERT_SEV_RANK SUMMARY_SEV_RANK
+
 static void w_sources(FILE *out, struct report *r)
 {
     char c[32];
@@ -177,6 +181,85 @@ static void w_sources(FILE *out, struct report *r)
         term_cell(out, tech, o, 30, true);
         fputs("  ", out);
         cell_col(out, st, 4, 40, false);
+        fputc('\n', out);
+    }
+    sqlite3_finalize(st);
+}
+
+/* A JSON array of strings from the store as "a, b, c" (our own ids, or
+ * attacker text that term_cell escapes). */
+static void json_list_cell(FILE *out, sqlite3_stmt *st, int col, size_t width)
+{
+    char buf[256] = "";
+    size_t o = 0;
+    const unsigned char *t = sqlite3_column_text(st, col);
+    for (; t && *t && o < sizeof buf - 2; t++) {
+        if (*t == '[' || *t == ']' || *t == '"')
+            continue;
+        buf[o++] = (char)*t;
+        if (*t == ',')
+            buf[o++] = ' ';
+    }
+    buf[o] = '\0';
+    term_cell(out, buf, o, width, width != 0);
+}
+
+/* Sources the detectors judged (low or more): worst first, with why. */
+static void w_attackers(FILE *out, struct report *r)
+{
+    char c[32];
+    sqlite3_stmt *st = rq_prepare(r, "SELECT ip, severity, sip_messages, tools, techniques, reasons,"
+                                     " country FROM sources WHERE run_id = ?1 AND severity IN"
+                                     " ('low','medium','high','critical') ORDER BY " SUMMARY_SEV_RANK
+                                     " DESC, sip_messages DESC, ip LIMIT 10");
+    int n = 0;
+    while (rq_step(r, st)) {
+        if (n++ == 0)
+            fprintf(out, "\nAttackers (worst first)\n  %-39s %-8s  %12s  %-22s  %s\n", "SOURCE",
+                    "SEVERITY", "MESSAGES", "TOOLS", "TECHNIQUES");
+        fputs("  ", out);
+        cell_col(out, st, 0, 39, true);
+        fputc(' ', out);
+        cell_col(out, st, 1, 8, true);
+        fprintf(out, "  %12s  ", count_str(sqlite3_column_int64(st, 2), c));
+        json_list_cell(out, st, 3, 22);
+        fputs("  ", out);
+        json_list_cell(out, st, 4, 0);
+        fputc('\n', out);
+        /* the reasons, one a line (they are short by construction) */
+        sqlite3_stmt *rs = rq_prepare(r, "SELECT value FROM json_each(?2) LIMIT 6");
+        if (rs) {
+            sqlite3_bind_value(rs, 2, sqlite3_column_value(st, 5));
+            while (rq_step(r, rs)) {
+                fputs("      - ", out);
+                cell_col(out, rs, 0, 110, false);
+                fputc('\n', out);
+            }
+            sqlite3_finalize(rs);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Alerts by rule or detector: how often, how bad, from how many sources. */
+static void w_alerts(FILE *out, struct report *r)
+{
+    char c[32];
+    sqlite3_stmt *st = rq_prepare(r, "SELECT sid, count(*), max(" ALERT_SEV_RANK "), count(DISTINCT src_ip),"
+                                     " msg FROM alerts WHERE run_id = ?1 GROUP BY sid"
+                                     " ORDER BY 3 DESC, 2 DESC, sid LIMIT 20");
+    static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+    int n = 0;
+    while (rq_step(r, st)) {
+        if (n++ == 0)
+            fprintf(out, "\nAlerts\n  %12s  %-8s  %8s  %-8s  %s\n", "ALERTS", "SEVERITY", "SOURCES",
+                    "SID", "MESSAGE");
+        int sev = sqlite3_column_int(st, 2);
+        fprintf(out, "  %12s  %-8s", count_str(sqlite3_column_int64(st, 1), c),
+                names[sev >= 0 && sev < 5 ? sev : 0]);
+        fprintf(out, "  %8s  %-8lld  ", count_str(sqlite3_column_int64(st, 3), c),
+                (long long)sqlite3_column_int64(st, 0));
+        cell_col(out, st, 4, 80, false);
         fputc('\n', out);
     }
     sqlite3_finalize(st);
@@ -217,6 +300,8 @@ int report_summary(struct report *r, FILE *out, char *err, size_t errlen)
     sqlite3_finalize(st);
     w_inputs(out, r);
     w_counts(out, r);
+    w_attackers(out, r);
+    w_alerts(out, r);
     w_sources(out, r);
     w_user_agents(out, r);
     sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
