@@ -41,7 +41,6 @@ enum {
     DET_SID_HIJACK,
     DET_SID_MALFORMED,
     DET_SID_EYEBEAM_FAKE,
-    DET_SID_SIPVICIOUS_TAG,
 };
 
 struct detect_stats {
