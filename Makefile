@@ -98,7 +98,7 @@ bench: sipsift
 # Fuzzing (docs/fuzzing.md): one libFuzzer target per parser in tests/fuzz/, built
 # with clang from the same sources into build/fuzz/ (every stage but the outputs
 # and the CLI), each run FUZZ_SECONDS; any crash, leak or timeout fails the make.
-FUZZ_TARGETS := sip sdp digest uri hep frame pcap
+FUZZ_TARGETS := sip sdp digest uri hep frame pcap rules
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_SRCS    := $(wildcard lib/*.c capture/*.c dissect/*.c rules/*.c) main/engine.c

@@ -22,7 +22,9 @@
 
 /* Reasons and details are cut to their buffers on purpose (attacker-sized
  * users and numbers must not make a reason unbounded). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define SEC_US 1000000ull
 
