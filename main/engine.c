@@ -13,6 +13,8 @@
 #include "capture/decode.h"
 #include "capture/hep.h"
 #include "capture/reasm.h"
+#include "dissect/media.h"
+#include "dissect/sdp.h"
 #include "dissect/sip.h"
 #include "dissect/state.h"
 
@@ -25,10 +27,40 @@ struct engine {
     struct decoder *dec;
     struct reasm *reasm;
     struct state *state;
+    struct media *media;
     uint64_t frame_no;
     uint64_t last_tick_us;
     struct sip_msg msg; /* reused for every message: parsing allocates nothing */
 };
+
+/* SDP offers and answers (RFC 3264) of a call announce where its media goes:
+ * every format of every RTP m= line, with the rtpmap's codec and clock. */
+static void sdp_announce(struct engine *e, const struct l4_meta *m, const struct sip_msg *msg)
+{
+    uint8_t meth = msg->is_request ? msg->method_id : msg->cseq.method_id;
+    if (msg->body.n == 0 || sl_empty(msg->call_id) ||
+        !(meth == SIP_M_INVITE || meth == SIP_M_ACK || meth == SIP_M_UPDATE || meth == SIP_M_PRACK))
+        return;
+    struct slice body;
+    static struct sdp sdp; /* engine is single-threaded; keeps 5 KB off the stack */
+    if (!sdp_find_in_body(msg->content_type, msg->body, &body) || !sdp_parse(body, &sdp))
+        return;
+    for (unsigned i = 0; i < sdp.n_media && i < SDP_MAX_MEDIA; i++) {
+        const struct sdp_media *md = &sdp.media[i];
+        struct ip_addr addr;
+        /* RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF; not udptl (T.38) nor TCP */
+        if (md->port == 0 || sl_find(md->proto, SL_LIT("RTP/")) == md->proto.n ||
+            sl_find_nocase(md->proto, SL_LIT("TCP")) < md->proto.n || !sdp_media_addr(&sdp, i, &addr))
+            continue;
+        for (unsigned f = 0; f < md->n_fmt && f < SDP_MAX_FMT; f++) {
+            uint32_t clock = 0;
+            struct slice codec = sdp_codec(&sdp, i, md->fmt[f], &clock);
+            media_expect(e->media, &addr, md->port, clock, md->fmt[f], codec, msg->call_id, m->ts_us);
+        }
+        if (md->rtcp_port)
+            media_expect_rtcp(e->media, &addr, md->rtcp_port, msg->call_id, m->ts_us);
+    }
+}
 
 static void on_sip(struct engine *e, const struct l4_meta *m, struct sip_msg *msg)
 {
@@ -43,15 +75,17 @@ static void on_sip(struct engine *e, const struct l4_meta *m, struct sip_msg *ms
     if (msg->malformed)
         e->cnt.sip_malformed++;
     state_on_sip(e->state, m, msg);
+    sdp_announce(e, m, msg);
 }
 
 /* One datagram: usually one message; an attacker may pack several, each
- * framed by its own Content-Length (RFC 3261 §18.3 allows only one over UDP). */
-static void sip_datagram(struct engine *e, const struct l4_meta *m, struct slice p)
+ * framed by its own Content-Length (RFC 3261 §18.3 allows only one over UDP).
+ * False when it is not SIP. */
+static bool sip_datagram(struct engine *e, const struct l4_meta *m, struct slice p)
 {
     size_t used;
     if (!sip_looks_like(p) || sip_parse(p, SIP_DGRAM, &e->msg, &used) != SIP_OK)
-        return;
+        return false;
     for (unsigned n = 0;; n++) {
         struct slice rest = sl_drop(p, used);
         bool more = false;
@@ -73,10 +107,10 @@ static void sip_datagram(struct engine *e, const struct l4_meta *m, struct slice
             e->cnt.sip_dgram_trailing++;
         on_sip(e, m, &e->msg);
         if (!more)
-            return;
+            return true;
         p = rest;
         if (sip_parse(p, SIP_DGRAM, &e->msg, &used) != SIP_OK)
-            return;
+            return true;
         e->msg.anomalies |= SIP_ANOM_MULTI_IN_DGRAM;
     }
 }
@@ -100,7 +134,8 @@ static void h_udp(void *ctx, const struct l4_meta *m, struct slice payload)
             return;
         }
     }
-    sip_datagram(e, m, payload);
+    if (!sip_datagram(e, m, payload) && media_on_udp(e->media, m, payload))
+        e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
 }
 
 static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice data, size_t *consumed)
@@ -138,6 +173,27 @@ static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice d
     return TCP_CONTINUE;
 }
 
+/* The stream table's callbacks: calls learn their streams and keys, sinks
+ * get each stream when it ends. */
+static void on_stream_start(void *ctx, const struct media_stream *s)
+{
+    struct engine *e = ctx;
+    state_on_rtp_start(e->state, s);
+}
+
+static void on_stream_dtmf(void *ctx, const struct media_stream *s, char key, uint64_t ts_us)
+{
+    struct engine *e = ctx;
+    if (s->call_id[0])
+        state_on_dtmf(e->state, sl_cstr(s->call_id), key, ts_us);
+}
+
+static void on_stream_end(void *ctx, const struct media_stream *s)
+{
+    struct engine *e = ctx;
+    state_on_rtp_end(e->state, s);
+}
+
 static void h_anomaly(void *ctx, const struct l4_meta *m, enum cap_anomaly a)
 {
     struct engine *e = ctx;
@@ -173,8 +229,15 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     state_default_cfg(&sc);
     e->state = state_new(&sc, (struct sink *)sinks, n_sinks);
     e->dec = e->reasm ? decoder_new(&e->handler, e->reasm, &e->cap) : NULL;
-    if (!e->reasm || !e->state || !e->dec) {
-        if (e->reasm && (!e->state || !e->dec))
+    struct media_cfg mc;
+    media_default_cfg(&mc);
+    mc.on_stream_start = on_stream_start;
+    mc.on_dtmf = on_stream_dtmf;
+    mc.on_stream_end = on_stream_end;
+    mc.ctx = e;
+    e->media = media_new(&mc);
+    if (!e->reasm || !e->state || !e->dec || !e->media) {
+        if (e->reasm && (!e->state || !e->dec || !e->media))
             snprintf(err, errlen, "out of memory");
         engine_free(e);
         return NULL;
@@ -188,6 +251,7 @@ void engine_frame(struct engine *e, const struct frame *f, uint32_t input)
     if (f->ts_us >= e->last_tick_us && f->ts_us - e->last_tick_us >= TICK_US) {
         if (e->last_tick_us) {
             reasm_tick(e->reasm, f->ts_us);
+            media_tick(e->media, f->ts_us);
             state_tick(e->state, f->ts_us);
         }
         e->last_tick_us = f->ts_us;
@@ -205,6 +269,10 @@ void engine_finish(struct engine *e)
         reasm_free(e->reasm); /* flushes open TCP streams into the state */
         e->reasm = NULL;
     }
+    /* Streams end first: calls flushed next still learn late keys, and each
+     * stream's event comes before its call's. */
+    media_finish(e->media);
+    e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
     state_finish(e->state);
 }
 
@@ -223,6 +291,7 @@ void engine_free(struct engine *e)
     if (e->reasm)
         reasm_free(e->reasm);
     decoder_free(e->dec);
+    media_free(e->media);
     state_free(e->state);
     free(e);
 }

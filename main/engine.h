@@ -22,6 +22,7 @@ struct engine_counters {
     uint64_t sip_dgram_trailing; /* datagrams with bytes after the last message */
     uint64_t hep_messages;
     uint64_t tcp_ignored;    /* TCP directions that were not SIP */
+    uint64_t rtp_packets;    /* RTP packets counted in streams (media_stats) */
 };
 
 /* What the command line asks of the stages; every path may be NULL. */
