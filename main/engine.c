@@ -17,6 +17,7 @@
 #include "dissect/sdp.h"
 #include "dissect/sip.h"
 #include "dissect/state.h"
+#include "output/dump.h"
 
 #define TICK_US 1000000u
 
@@ -28,6 +29,8 @@ struct engine {
     struct reasm *reasm;
     struct state *state;
     struct media *media;
+    struct dump *dump;          /* --dump-calls, NULL without */
+    const struct frame *frame;  /* the frame being decoded, for the dump */
     uint64_t frame_no;
     uint64_t last_tick_us;
     struct sip_msg msg; /* reused for every message: parsing allocates nothing */
@@ -76,6 +79,8 @@ static void on_sip(struct engine *e, const struct l4_meta *m, struct sip_msg *ms
         e->cnt.sip_malformed++;
     state_on_sip(e->state, m, msg);
     sdp_announce(e, m, msg);
+    if (e->dump)
+        dump_sip(e->dump, msg, e->frame, e->frame_no);
 }
 
 /* One datagram: usually one message; an attacker may pack several, each
@@ -134,8 +139,11 @@ static void h_udp(void *ctx, const struct l4_meta *m, struct slice payload)
             return;
         }
     }
-    if (!sip_datagram(e, m, payload) && media_on_udp(e->media, m, payload))
+    if (!sip_datagram(e, m, payload) && media_on_udp(e->media, m, payload)) {
         e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
+        if (e->dump)
+            dump_media(e->dump, media_last_stream(e->media), payload, e->frame, e->frame_no);
+    }
 }
 
 static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice data, size_t *consumed)
@@ -191,6 +199,8 @@ static void on_stream_dtmf(void *ctx, const struct media_stream *s, char key, ui
 static void on_stream_end(void *ctx, const struct media_stream *s)
 {
     struct engine *e = ctx;
+    if (e->dump)
+        dump_stream_end(e->dump, s);
     state_on_rtp_end(e->state, s);
 }
 
@@ -210,8 +220,7 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
         cfg = &no_cfg;
     /* Options whose stage is not wired yet refuse to run rather than be ignored. */
     const char *unwired = cfg->rules_path ? "-R" : cfg->config_path ? "-c"
-                        : cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip"
-                        : cfg->dump_calls_dir ? "--dump-calls" : NULL;
+                        : cfg->wordlist_path ? "--wordlist" : cfg->geoip_path ? "--geoip" : NULL;
     if (unwired) {
         snprintf(err, errlen, "%s: not available in this build yet", unwired);
         return NULL;
@@ -220,6 +229,17 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return NULL;
+    }
+    if (cfg->dump_calls_dir) {
+        /* before anything is read: a bad DIR is the user's to fix now */
+        struct dump_cfg dc;
+        dump_default_cfg(&dc);
+        dc.dir = cfg->dump_calls_dir;
+        dc.warn = stderr;
+        if (!(e->dump = dump_new(&dc, err, errlen))) {
+            free(e);
+            return NULL;
+        }
     }
     e->handler = (struct l4_handler){ e, h_udp, h_tcp, NULL, h_anomaly };
     struct reasm_cfg rc;
@@ -247,11 +267,14 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
 
 void engine_frame(struct engine *e, const struct frame *f, uint32_t input)
 {
+    e->frame = f;
     decode_frame(e->dec, f, input, ++e->frame_no);
+    e->frame = NULL;
     if (f->ts_us >= e->last_tick_us && f->ts_us - e->last_tick_us >= TICK_US) {
         if (e->last_tick_us) {
             reasm_tick(e->reasm, f->ts_us);
             media_tick(e->media, f->ts_us);
+            dump_tick(e->dump, f->ts_us);
             state_tick(e->state, f->ts_us);
         }
         e->last_tick_us = f->ts_us;
@@ -274,6 +297,7 @@ void engine_finish(struct engine *e)
     media_finish(e->media);
     e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
     state_finish(e->state);
+    dump_finish(e->dump);
 }
 
 const struct capture_stats *engine_capture_stats(const struct engine *e) { return &e->cap; }
@@ -292,6 +316,7 @@ void engine_free(struct engine *e)
         reasm_free(e->reasm);
     decoder_free(e->dec);
     media_free(e->media);
+    dump_free(e->dump);
     state_free(e->state);
     free(e);
 }

@@ -33,7 +33,7 @@ run_suite unit "$build/tests/unit/run"
 run_suite decode "$build/tests/unit/run-decode"
 run_suite cli sh tests/e2e/cli.sh "$build/sipsift"
 run_suite golden $py tests/e2e/golden.py "$build/sipsift"
-run_suite media $py tests/e2e/media.py "$build/sipsift" --no-dump
+run_suite media $py tests/e2e/media.py "$build/sipsift"
 rm -f "$log"
 echo "all ($build): $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

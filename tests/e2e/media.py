@@ -228,7 +228,7 @@ def dump_calls(tmp):
     check(all(all(c.isalnum() or c in "._-" for c in f) for f in files), "--dump-calls: unsafe names %s" % files)
     # per call: its SIP messages (tshark: sip.Call-ID) and its stream's RTP
     # (425 PCMU for 1-1966, 414 PCMA for 1-1968: the tshark table)
-    want = {"1-1966@10.0.2.20": (5, 425, 7, "PCMU"), "1-1968@10.0.2.20": (5, 414, 6, "PCMA")}
+    want = {"1-1966@10.0.2.20": (6, 425, 7, "PCMU"), "1-1968@10.0.2.20": (4, 414, 6, "PCMA")}
     for cid, (sip, rtp, fmt_tag, codec) in want.items():
         safe = cid.replace("@", "_")
         pf = [f for f in pcaps if safe in f]
@@ -255,7 +255,7 @@ def dump_calls(tmp):
             w = f.read()
         # 20 ms packets at 8000 Hz, timestamps contiguous: 160 samples each
         samples = rtp * 160
-        hdr_ok = (w[:4] == b"RIFF" and w[8:16] == b"WAVEfmt " and struct.unpack("<IHHIIHHH", w[16:34])
+        hdr_ok = (w[:4] == b"RIFF" and w[8:16] == b"WAVEfmt " and struct.unpack("<IHHIIHHH", w[16:38])
                   == (18, fmt_tag, 1, 8000, 8000, 1, 8, 0) and w[38:42] == b"fact" and w[50:54] == b"data")
         check(hdr_ok, "--dump-calls %s: WAV header %r" % (cid, w[:58]))
         riff, = struct.unpack("<I", w[4:8])

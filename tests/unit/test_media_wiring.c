@@ -304,3 +304,314 @@ TEST(media_wiring_info_dtmf_bodies)
     /* a NUL inside the value is not a key */
     CHECK_EQ_INT(dlg_info_dtmf(SL_LIT("application/dtmf-relay"), sl_make("Signal=5\0", 9)), 0);
 }
+
+/* ---- --dump-calls (output/dump.c) ---------------------------------------- */
+
+#include <dirent.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output/dump.h"
+
+static char dw_dir[64];
+
+static void dw_mkdir(void)
+{
+    snprintf(dw_dir, sizeof dw_dir, "/tmp/sipsift-dumpXXXXXX");
+    if (!mkdtemp(dw_dir))
+        dw_dir[0] = 0;
+}
+
+static void dw_rmdir(void)
+{
+    DIR *dir = opendir(dw_dir);
+    struct dirent *de;
+    char p[512];
+    while (dir && (de = readdir(dir)))
+        if (de->d_name[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", dw_dir, de->d_name);
+            unlink(p);
+        }
+    if (dir)
+        closedir(dir);
+    rmdir(dw_dir);
+}
+
+/* Files in the dump dir whose name holds part and ends in ext; the first's path in out. */
+static int dw_files(const char *part, const char *ext, char *out, size_t cap)
+{
+    DIR *dir = opendir(dw_dir);
+    struct dirent *de;
+    int n = 0;
+    while (dir && (de = readdir(dir))) {
+        size_t l = strlen(de->d_name), e = strlen(ext);
+        if (strstr(de->d_name, part) && l > e && !strcmp(de->d_name + l - e, ext)) {
+            if (!n++ && out)
+                snprintf(out, cap, "%s/%s", dw_dir, de->d_name);
+        }
+    }
+    if (dir)
+        closedir(dir);
+    return n;
+}
+
+static int dw_pcap_frames(const char *part)
+{
+    char path[512], eb[PCAP_ERRBUF_SIZE];
+    if (dw_files(part, ".pcap", path, sizeof path) != 1)
+        return -1;
+    pcap_t *p = pcap_open_offline(path, eb);
+    if (!p)
+        return -2;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &data) == 1)
+        n++;
+    pcap_close(p);
+    return n;
+}
+
+static struct sip_msg dw_msg;
+
+/* dump_sip with a message of call cid (initial INVITE or a BYE in the
+ * dialog), carried by a frame of n bytes. */
+static void dw_sip(struct dump *d, const char *cid, bool invite, uint64_t ts, uint64_t frame_no)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "%s sip:200@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-%llu\r\nFrom: <sip:al ice@x>;tag=1\r\n"
+             "To: <sip:../bob@y>%s\r\nCall-ID: %s\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+             invite ? "INVITE" : "BYE", (unsigned long long)frame_no, invite ? "" : ";tag=2", cid,
+             invite ? "INVITE" : "BYE");
+    size_t used;
+    if (sip_parse(sl_cstr(text), SIP_DGRAM, &dw_msg, &used) != SIP_OK) {
+        CHECK(0);
+        return;
+    }
+    static uint8_t data[200];
+    memset(data, 0x45, sizeof data);
+    struct frame f = { ts, sizeof data, sizeof data, DLT_RAW, data };
+    dump_sip(d, &dw_msg, &f, frame_no);
+}
+
+static struct dump *dw_new(uint32_t max_open, uint32_t max_files, uint64_t max_bytes, FILE *warn)
+{
+    struct dump_cfg c;
+    dump_default_cfg(&c);
+    c.dir = dw_dir;
+    c.max_open = max_open;
+    c.max_files = max_files;
+    c.max_bytes = max_bytes;
+    c.warn = warn;
+    char err[256] = "";
+    struct dump *d = dump_new(&c, err, sizeof err);
+    if (!d)
+        fprintf(stderr, "  dump_new: %s\n", err);
+    return d;
+}
+
+static int dw_lines(FILE *f, const char *needle)
+{
+    char line[512];
+    int n = 0, hits = 0;
+    rewind(f);
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        hits += strstr(line, needle) != NULL;
+    }
+    return hits == n ? n : -n;
+}
+
+TEST(dump_safe_names)
+{
+    char out[80];
+    CHECK_EQ_INT(dump_safe_name(SL_LIT("a84b4c76e66710@pc33.example.com"), 64, out), 31);
+    CHECK_STR(out, "a84b4c76e66710_pc33.example.com");
+    dump_safe_name(SL_LIT("../../etc/passwd"), 64, out);
+    CHECK_STR(out, ".._.._etc_passwd"); /* no '/': never leaves DIR */
+    dump_safe_name(sl_make("a\0b\xff\n", 5), 64, out);
+    CHECK_STR(out, "a_b__");
+    CHECK_EQ_INT(dump_safe_name(SL_LIT("0123456789abcdef"), 8, out), 8);
+    CHECK_STR(out, "01234567");
+    dump_safe_name(SL_NULL, 8, out);
+    CHECK_STR(out, "unknown");
+}
+
+/* With one file handle for two calls, every write reopens the other's pcap
+ * in append mode: both files hold all their frames, in one valid pcap each. */
+TEST(dump_reopens_files_in_append_mode)
+{
+    dw_mkdir();
+    struct dump *d = dw_new(1, 100, 1 << 20, NULL);
+    CHECK(d != NULL);
+    if (!d) {
+        dw_rmdir();
+        return;
+    }
+    uint64_t t = 1700000000000000ull;
+    dw_sip(d, "call-a@h", true, t, 1);
+    dw_sip(d, "call-b@h", true, t + 1, 2);
+    dw_sip(d, "call-a@h", false, t + 2, 3);
+    dw_sip(d, "call-b@h", false, t + 3, 4);
+    dw_sip(d, "call-a@h", false, t + 4, 5);
+    dw_sip(d, "call-a@h", false, t + 4, 5); /* same frame, second message: written once */
+    dw_sip(d, "not-a-call@h", false, t + 5, 6); /* no INVITE: no file */
+    dump_finish(d);
+    const struct dump_stats *st = dump_stats(d);
+    CHECK_EQ_INT(st->calls, 2);
+    CHECK_EQ_INT(st->files, 2);
+    CHECK_EQ_INT(st->frames, 5);
+    CHECK(st->reopens >= 3);
+    CHECK_EQ_INT(dw_pcap_frames("call-a_h"), 3);
+    CHECK_EQ_INT(dw_pcap_frames("call-b_h"), 2);
+    /* 20231114-221320_al_ice_.._bob_call-a_h.pcap: time, parties, Call-ID, safe bytes */
+    CHECK_EQ_INT(dw_files("20231114-221320_al_ice_.._bob_call-a_h", ".pcap", NULL, 0), 1);
+    CHECK_EQ_INT(dw_files("not-a-call", "", NULL, 0), 0);
+    dump_free(d);
+    /* a second run into the same DIR never overwrites: "-2" */
+    d = dw_new(4, 100, 1 << 20, NULL);
+    if (d) {
+        dw_sip(d, "call-a@h", true, t, 1);
+        dump_finish(d);
+        dump_free(d);
+    }
+    CHECK_EQ_INT(dw_files("call-a_h-2", ".pcap", NULL, 0), 1);
+    CHECK_EQ_INT(dw_files("call-a_h", ".pcap", NULL, 0), 2);
+    dw_rmdir();
+}
+
+TEST(dump_limits_warn_once)
+{
+    dw_mkdir();
+    FILE *warn = tmpfile();
+    struct dump *d = warn ? dw_new(8, 1, 1 << 20, warn) : NULL;
+    CHECK(d != NULL);
+    uint64_t t = 1700000000000000ull;
+    if (d) {
+        for (unsigned i = 0; i < 5; i++) {
+            char cid[32];
+            snprintf(cid, sizeof cid, "c%u@h", i);
+            dw_sip(d, cid, true, t + i, i + 1);
+        }
+        dump_finish(d);
+        CHECK_EQ_INT(dump_stats(d)->files, 1);
+        CHECK_EQ_INT(dump_stats(d)->frames, 1);
+        CHECK_EQ_INT(dw_lines(warn, "1 files written, the limit"), 1);
+        dump_free(d);
+    }
+    if (warn)
+        fclose(warn);
+    dw_rmdir();
+
+    /* bytes: header 24 + 3 frames of 16 + 200 fit in 700, the 4th does not */
+    dw_mkdir();
+    warn = tmpfile();
+    d = warn ? dw_new(8, 100, 700, warn) : NULL;
+    CHECK(d != NULL);
+    if (d) {
+        dw_sip(d, "c@h", true, t, 1);
+        for (unsigned i = 2; i < 8; i++)
+            dw_sip(d, "c@h", false, t + i, i);
+        dump_finish(d);
+        CHECK_EQ_INT(dump_stats(d)->frames, 3);
+        CHECK_EQ_INT(dump_stats(d)->frames_skipped, 4);
+        CHECK(dump_stats(d)->bytes <= 700);
+        CHECK_EQ_INT(dw_pcap_frames("c_h"), 3);
+        CHECK_EQ_INT(dw_lines(warn, "700 bytes written, the limit"), 1);
+        dump_free(d);
+    }
+    if (warn)
+        fclose(warn);
+    dw_rmdir();
+}
+
+TEST(dump_new_refuses_bad_dirs)
+{
+    struct dump_cfg c;
+    dump_default_cfg(&c);
+    char err[256];
+    c.dir = "/nonexistent-sipsift";
+    CHECK(dump_new(&c, err, sizeof err) == NULL);
+    CHECK_STR(err, "--dump-calls /nonexistent-sipsift: No such file or directory");
+    c.dir = "/etc/hostname";
+    CHECK(dump_new(&c, err, sizeof err) == NULL);
+    CHECK_STR(err, "--dump-calls /etc/hostname: not a directory");
+    c.dir = "/proc";
+    CHECK(dump_new(&c, err, sizeof err) == NULL);
+    CHECK(strncmp(err, "--dump-calls /proc: cannot create files there: ", 47) == 0);
+}
+
+/* A G.711 stream's WAV: audio placed by timestamp (a lost packet becomes
+ * silence, a late one is not written twice), RTCP and other payload types
+ * left out; the header gets its sizes when the stream ends. */
+TEST(dump_wav_by_timestamp)
+{
+    dw_mkdir();
+    struct dump *d = dw_new(2, 100, 1 << 20, NULL);
+    CHECK(d != NULL);
+    if (!d) {
+        dw_rmdir();
+        return;
+    }
+    uint64_t t = 1700000000000000ull;
+    dw_sip(d, "w@h", true, t, 1);
+    struct media_stream ms;
+    memset(&ms, 0, sizeof ms);
+    ms.id = 7;
+    ms.ssrc = 0xABCDEF01;
+    ms.payload_type = 8;
+    strcpy(ms.codec, "pcma");
+    strcpy(ms.call_id, "w@h");
+    uint8_t pl[160], pkt[200];
+    static uint8_t fr[64];
+    struct frame f = { t, sizeof fr, sizeof fr, DLT_RAW, fr };
+    uint64_t no = 10;
+    /* ts 0, 160, (320 lost), 480, 160 again (late), event PT 101, RTCP */
+    static const uint32_t ts[] = { 1000, 1160, 1480, 1160 };
+    for (unsigned i = 0; i < 4; i++) {
+        memset(pl, (int)(0x10 + i), sizeof pl);
+        size_t n = mw_rtp_pkt(pkt, 8, false, (uint16_t)i, ts[i], ms.ssrc, pl, sizeof pl);
+        f.ts_us = t + 20000 * (i + 1);
+        dump_media(d, &ms, sl_make(pkt, n), &f, ++no);
+    }
+    uint8_t ev[4] = { 1, 0x80, 0, 160 };
+    size_t n = mw_rtp_pkt(pkt, 101, false, 9, 1640, ms.ssrc, ev, 4);
+    dump_media(d, &ms, sl_make(pkt, n), &f, ++no);
+    static const uint8_t rtcp[8] = { 0x80, 201, 0, 1, 0xAB, 0xCD, 0xEF, 0x01 };
+    dump_media(d, &ms, sl_make(rtcp, sizeof rtcp), &f, ++no);
+    /* a stream of a call not dumped: nothing */
+    struct media_stream other = ms;
+    other.id = 8;
+    strcpy(other.call_id, "other@h");
+    dump_media(d, &other, sl_make(pkt, n), &f, ++no);
+    dump_stream_end(d, &ms);
+    char path[512];
+    CHECK_EQ_INT(dw_files("_rtp7_ABCDEF01_PCMA", ".wav", path, sizeof path), 1);
+    FILE *w = fopen(path, "rb");
+    uint8_t buf[1024];
+    size_t got = w ? fread(buf, 1, sizeof buf, w) : 0;
+    if (w)
+        fclose(w);
+    /* 0..159 first, 160..319 second, 320..479 silence, 480..639 third */
+    CHECK_EQ_INT(got, DUMP_WAV_HEADER + 640);
+    if (got == DUMP_WAV_HEADER + 640) {
+        CHECK(memcmp(buf, "RIFF", 4) == 0 && memcmp(buf + 8, "WAVEfmt ", 8) == 0);
+        CHECK_EQ_INT(buf[4] | buf[5] << 8, 50 + 640);
+        CHECK_EQ_INT(buf[20], 6); /* A-law */
+        CHECK_EQ_INT(buf[24] | buf[25] << 8, 8000);
+        CHECK_EQ_INT(buf[46] | buf[47] << 8, 640);
+        CHECK_EQ_INT(buf[54] | buf[55] << 8, 640);
+        const uint8_t *a = buf + DUMP_WAV_HEADER;
+        CHECK(a[0] == 0x10 && a[159] == 0x10 && a[160] == 0x11 && a[319] == 0x11);
+        CHECK(a[320] == 0xD5 && a[479] == 0xD5 && a[480] == 0x12 && a[639] == 0x12);
+    }
+    dump_finish(d);
+    /* the call's pcap: INVITE, 4 RTP, the event, the RTCP */
+    CHECK_EQ_INT(dw_pcap_frames("w_h"), 7);
+    CHECK_EQ_INT(dump_stats(d)->wavs, 1);
+    dump_free(d);
+    dw_rmdir();
+}
