@@ -127,7 +127,8 @@ static char *mw_fmt(const char *start, const char *hdrs, const char *ctype, cons
  * One call: INVITE with SDP (caller 10.0.0.1:4000, PCMU + events 101), a 200
  * whose SDP is inside multipart/mixed (callee 10.0.0.2:6000, PCMA + events
  * 96), RTP both ways with one packet lost, an RFC 4733 '5' from the callee,
- * a SIP INFO '7' (dtmf-relay), another RFC 4733 '#' (dtmf), then BYE.
+ * a SIP INFO '7' (dtmf-relay, retransmitted once), a SIP INFO '#'
+ * (application/dtmf), then BYE.
  */
 static void mw_call_flow(struct engine *e, uint64_t t0, unsigned caller_packets)
 {
@@ -160,6 +161,10 @@ static void mw_call_flow(struct engine *e, uint64_t t0, unsigned caller_packets)
     }
     /* SIP INFO '7' after the '5' */
     mw_sip(e, t0 + 300000, true,
+           mw_fmt("INFO sip:200@10.0.0.2 SIP/2.0", MW_HDRS("2 INFO", ";tag=b2"), "application/dtmf-relay",
+                  "Signal= 7\r\nDuration= 160\r\n"));
+    /* its retransmission (same branch and CSeq) is not a second key */
+    mw_sip(e, t0 + 300500, true,
            mw_fmt("INFO sip:200@10.0.0.2 SIP/2.0", MW_HDRS("2 INFO", ";tag=b2"), "application/dtmf-relay",
                   "Signal= 7\r\nDuration= 160\r\n"));
     mw_sip(e, t0 + 301000, true,
