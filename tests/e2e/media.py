@@ -179,7 +179,8 @@ def rfc4733_in_call(tmp):
     check(len(eve_calls) == 1 and eve_calls[0]["dtmf"] == "123456789*0#554321#"
           and len(eve_calls[0]["rtp_streams"]) == 2, "rfc4733 call: EVE call %s" % eve_calls)
     dbd = con.execute("SELECT dtmf FROM calls").fetchall()
-    check([tuple(x) for x in dbd] == [("123456789*0#554321#",)], "rfc4733 call: calls.dtmf %s" % dbd)
+    dbd = [tuple(x) for x in dbd]
+    check(dbd == [("123456789*0#554321#",)], "rfc4733 call: calls.dtmf %s" % dbd)
     con.close()
 
 
