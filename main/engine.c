@@ -1,6 +1,7 @@
 /*
  * engine.c - wires the stages together: frames -> decode -> reassembly ->
- * SIP framing and parsing -> state -> sinks. Owns the one reusable struct
+ * SIP framing and parsing -> state -> sinks, non-SIP UDP -> RTP streams
+ * (SDP of SIP messages tells where media goes). Owns the one reusable struct
  * sip_msg, so parsing a message allocates nothing. Capture time drives the
  * once-a-second tick (expiry, batch commits), never the wall clock.
  */
