@@ -101,7 +101,7 @@ bench: sipsift
 FUZZ_TARGETS := sip sdp digest uri hep frame pcap rules
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_SRCS    := $(wildcard lib/*.c capture/*.c dissect/*.c rules/*.c) main/engine.c
+FUZZ_SRCS    := $(wildcard lib/*.c capture/*.c dissect/*.c rules/*.c) main/engine.c output/dump.c
 
 fuzz: deps
 	@command -v $(FUZZ_CC) >/dev/null || { echo "sipsift: make fuzz: $(FUZZ_CC) not found:" \

@@ -1,7 +1,8 @@
 /*
  * dialog.c - calls: INVITE dialogs keyed by Call-ID, followed from the
  * initial INVITE to BYE, CANCEL or failure, and emitted once as ev_call.
- * Knows nothing of media; DTMF and RTP streams are filled by the media issue.
+ * The media stage tells it which RTP streams and RFC 4733 keys belong to a
+ * call (by Call-ID); SIP INFO keys are read here.
  *
  * Two tables because one idle time does not fit both: an early dialog (no
  * 2xx yet, RFC 3261 §12.1) is forgotten after a few minutes of silence, a
@@ -81,7 +82,9 @@ static void emit(struct dlgs *x, const struct dialog *d)
         .state = state,
         .final_status = d->final_status,
         .messages = d->messages,
-        .dtmf = SL_NULL,
+        .dtmf = st_sl(d->dtmf),
+        .rtp_streams = d->streams,
+        .n_rtp_streams = d->n_streams,
     };
     st_emit_call(&x->out, &e);
 }
@@ -163,6 +166,54 @@ static struct dialog *confirm(struct dlgs *x, struct dialog *d, const struct st_
     return c;
 }
 
+static void add_dtmf(struct dialog *d, char key)
+{
+    if (d->dtmf.n >= sizeof d->dtmf.b) {
+        if (d->dtmf_dropped < UINT32_MAX)
+            d->dtmf_dropped++;
+        return;
+    }
+    d->dtmf.b[d->dtmf.n++] = (uint8_t)key;
+}
+
+static char dtmf_key(struct slice v)
+{
+    v = sl_trim(v);
+    if (v.n == 1) {
+        uint8_t c = v.p[0];
+        if ((c >= '0' && c <= '9') || c == '*' || c == '#')
+            return (char)c;
+        if ((c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd'))
+            return (char)(c & ~0x20);
+        return 0;
+    }
+    uint32_t code;
+    if (!sl_to_u32(v, &code))
+        return 0;
+    return code == 10 ? '*' : code == 11 ? '#' : code == 16 ? '!' : 0;
+}
+
+char dlg_info_dtmf(struct slice content_type, struct slice body)
+{
+    struct slice type = sl_trim(sl_take_token(&content_type, ';'));
+    if (sl_is_nocase(type, "application/dtmf"))
+        return dtmf_key(body);
+    if (!sl_is_nocase(type, "application/dtmf-relay"))
+        return 0;
+    /* "Signal=5\r\nDuration=160\r\n" (draft-choudhuri-sip-info-digit-00) */
+    for (unsigned i = 0; body.n && i < 16; i++) {
+        struct slice line;
+        if (!sl_take_line(&body, &line)) {
+            line = body;
+            body = SL_NULL;
+        }
+        struct slice name = sl_trim(sl_take_token(&line, '='));
+        if (sl_is_nocase(name, "Signal"))
+            return dtmf_key(line);
+    }
+    return 0;
+}
+
 static void on_request(struct dialog *d, bool confirmed, const struct l4_meta *m,
                        const struct sip_msg *msg)
 {
@@ -190,6 +241,12 @@ static void on_request(struct dialog *d, bool confirmed, const struct l4_meta *m
             d->cancel_us = m->ts_us;
         }
         break;
+    case SIP_M_INFO: {
+        char key = dlg_info_dtmf(msg->content_type, msg->body);
+        if (key)
+            add_dtmf(d, key);
+        break;
+    }
     case SIP_M_BYE:
         if (!d->bye_seen) {
             d->bye_seen = true;
@@ -287,6 +344,35 @@ void dlg_on_msg(struct dlgs *x, const struct l4_meta *m, const struct sip_msg *m
         on_request(d, confirmed, m, msg);
     else
         on_response(x, d, confirmed, &k, m, msg);
+}
+
+/* The open call with this Call-ID, confirmed first; its LRU place is kept
+ * (media does not keep a silent dialog alive). */
+static struct dialog *find_call(struct dlgs *x, struct slice call_id)
+{
+    if (sl_empty(call_id))
+        return NULL;
+    struct st_key k = callid_key(call_id);
+    struct dialog *d = table_peek(x->confirmed, &k, sizeof k);
+    return d ? d : table_peek(x->early, &k, sizeof k);
+}
+
+void dlg_on_stream(struct dlgs *x, struct slice call_id, uint64_t stream_id)
+{
+    struct dialog *d = find_call(x, call_id);
+    if (!d)
+        return;
+    if (d->n_streams < DLG_MAX_STREAMS)
+        d->streams[d->n_streams++] = stream_id;
+    else if (d->streams_dropped < UINT32_MAX)
+        d->streams_dropped++;
+}
+
+void dlg_on_dtmf(struct dlgs *x, struct slice call_id, char key)
+{
+    struct dialog *d = find_call(x, call_id);
+    if (d)
+        add_dtmf(d, key);
 }
 
 void dlg_expire(struct dlgs *x, uint64_t now_us)

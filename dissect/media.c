@@ -117,6 +117,7 @@ struct media {
     struct table *streams, *endpoints, *cands, *by_ssrc;
     uint64_t next_id;
     struct media_stats st;
+    struct stream *last; /* media_last_stream: the latest datagram's stream */
 };
 
 /* ---- keys and small helpers -------------------------------------------- */
@@ -372,10 +373,13 @@ static bool dtmf_append(struct media_stream *pub, uint8_t *n, uint8_t code)
     return true;
 }
 
-static void dtmf_emit(struct media *m, struct stream *s, uint8_t code)
+static void dtmf_emit(struct media *m, struct stream *s, uint8_t code, uint64_t us)
 {
     if (dtmf_append(&s->pub, &s->n_dtmf, code))
         m->st.dtmf_digits++;
+    char c = rtp_event_digit(code);
+    if (c && m->cfg.on_dtmf)
+        m->cfg.on_dtmf(m->cfg.ctx, &s->pub, c, us);
 }
 
 /* RFC 4733: every packet of one event has the event's start timestamp; the
@@ -392,7 +396,7 @@ static void dtmf_packet(struct media *m, struct stream *s, const struct pkt *k)
         bool continues = s->ev_active && !s->ev_done && ev.event == s->ev_code &&
                          k->ts - s->ev_ts <= s->ev_dur;
         if (s->ev_active && !s->ev_done && !continues)
-            dtmf_emit(m, s, s->ev_code);
+            dtmf_emit(m, s, s->ev_code, k->us);
         if (!continues) {
             s->ev_done = false;
             s->ev_code = ev.event;
@@ -406,7 +410,7 @@ static void dtmf_packet(struct media *m, struct stream *s, const struct pkt *k)
     if (ev.duration > s->ev_dur)
         s->ev_dur = ev.duration;
     if (ev.end && !s->ev_done) {
-        dtmf_emit(m, s, s->ev_code);
+        dtmf_emit(m, s, s->ev_code, k->us);
         s->ev_done = true;
     }
 }
@@ -529,8 +533,12 @@ static void stream_removed(void *ctx, void *value, enum table_why why)
     uint8_t *ik = table_peek(m->by_ssrc, &s->pub.ssrc, sizeof s->pub.ssrc);
     if (ik && memcmp(ik, key, SKEY_LEN) == 0)
         table_del(m->by_ssrc, ik);
+    if (m->last == s)
+        m->last = NULL;
     struct media_stream out;
     stream_result(m, s, &out, true);
+    if (s->ev_active && !s->ev_done && m->cfg.on_dtmf && rtp_event_digit(s->ev_code))
+        m->cfg.on_dtmf(m->cfg.ctx, &out, rtp_event_digit(s->ev_code), s->pub.end_us);
     m->st.streams_ended++;
     if (why == TABLE_EVICTED)
         m->st.streams_evicted++;
@@ -562,6 +570,8 @@ static struct stream *stream_new(struct media *m, const uint8_t key[SKEY_LEN], c
     uint8_t *ik = table_put(m->by_ssrc, &ssrc, sizeof ssrc, now, NULL);
     if (ik)
         memcpy(ik, key, SKEY_LEN);
+    if (m->cfg.on_stream_start)
+        m->cfg.on_stream_start(m->cfg.ctx, &s->pub);
     return s;
 }
 
@@ -628,6 +638,7 @@ static bool probe(struct media *m, const struct l4_meta *meta, const struct rtp_
             struct pkt k = { p->us, p->ts, p->seq, p->pt, p->marker, p->len, sl_make(p->head, p->n_head) };
             stream_packet(m, s, &k);
         }
+        m->last = s;
     }
     table_del(m->cands, c);
     return s != NULL;
@@ -638,7 +649,7 @@ static bool probe(struct media *m, const struct l4_meta *meta, const struct rtp_
 /* The stream ssrc an RTCP datagram speaks of: sent by the datagram's source
  * (sender) or by its destination. RTP sits one port below (RFC 3550 §11), or
  * on the same ports (RFC 5761 mux); else the latest stream with that SSRC. */
-static struct stream *rtcp_stream(struct media *m, const struct l4_meta *meta, uint32_t ssrc, bool sender)
+static struct stream *rtcp_stream_find(struct media *m, const struct l4_meta *meta, uint32_t ssrc, bool sender)
 {
     const struct ip_addr *a = sender ? &meta->src : &meta->dst, *b = sender ? &meta->dst : &meta->src;
     uint16_t ap = sender ? meta->sport : meta->dport, bp = sender ? meta->dport : meta->sport;
@@ -654,6 +665,14 @@ static struct stream *rtcp_stream(struct media *m, const struct l4_meta *meta, u
         return s;
     const uint8_t *ik = table_peek(m->by_ssrc, &ssrc, sizeof ssrc);
     return ik ? table_peek(m->streams, ik, SKEY_LEN) : NULL;
+}
+
+static struct stream *rtcp_stream(struct media *m, const struct l4_meta *meta, uint32_t ssrc, bool sender)
+{
+    struct stream *s = rtcp_stream_find(m, meta, ssrc, sender);
+    if (s && !m->last)
+        m->last = s;
+    return s;
 }
 
 static void rtcp_report(struct media *m, const struct l4_meta *meta, const struct rtcp_report *r)
@@ -742,6 +761,8 @@ static bool on_rtcp(struct media *m, const struct l4_meta *meta, struct slice d)
 
 bool media_on_udp(struct media *m, const struct l4_meta *meta, struct slice d)
 {
+    if (m)
+        m->last = NULL;
     if (!m || meta->proto != IPPROTO_UDP || d.n < RTCP_HDR_LEN || d.p[0] >> 6 != RTP_VERSION)
         return false; /* SIP, STUN, DTLS, QUIC short headers... end here (RFC 7983) */
     /* RFC 5761 §4: second byte 192-223 is RTCP (RTP would be PT 64-95 + marker) */
@@ -775,7 +796,13 @@ bool media_on_udp(struct media *m, const struct l4_meta *meta, struct slice d)
     struct pkt k = { now, h.ts, h.seq, h.pt, h.marker, (uint32_t)h.payload.n,
                      sl_prefix(h.payload, RTP_EVENT_LEN) };
     stream_packet(m, s, &k);
+    m->last = s;
     return true;
+}
+
+const struct media_stream *media_last_stream(const struct media *m)
+{
+    return m && m->last ? &m->last->pub : NULL;
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -835,6 +862,7 @@ void media_tick(struct media *m, uint64_t now)
 {
     if (!m)
         return;
+    m->last = NULL;
     table_expire(m->streams, now);
     table_expire(m->cands, now);
     table_expire(m->endpoints, now);
@@ -844,6 +872,7 @@ void media_finish(struct media *m)
 {
     if (!m)
         return;
+    m->last = NULL;
     table_flush(m->streams);
     table_flush(m->cands);
     table_flush(m->endpoints);

@@ -92,6 +92,12 @@ struct media_cfg {
     bool heuristic;            /* recognise streams nothing announced */
     /* A stream ended (idle, evicted, media_finish). s is valid during the call. */
     void (*on_stream_end)(void *ctx, const struct media_stream *s);
+    /* A stream was recognised, before its first packet is counted: id, the
+     * key, call_id and from_sdp are set. s is valid during the call. */
+    void (*on_stream_start)(void *ctx, const struct media_stream *s);
+    /* An RFC 4733 key was recorded for s (as it enters s->dtmf, or would past
+     * MEDIA_DTMF_MAX) at capture time ts_us. */
+    void (*on_dtmf)(void *ctx, const struct media_stream *s, char key, uint64_t ts_us);
     void *ctx;
 };
 
@@ -125,6 +131,15 @@ void media_expect_rtcp(struct media *m, const struct ip_addr *addr, uint16_t por
  * costs one hash lookup and no allocation.
  */
 bool media_on_udp(struct media *m, const struct l4_meta *meta, struct slice payload);
+
+/*
+ * The stream the last media_on_udp datagram was counted in (RTP), or the
+ * first stream an RTCP datagram spoke of; NULL when it was neither or when
+ * it was a probation packet. Valid until the next media_* call; only the
+ * identity (id, key, call_id) and payload_type/codec/clock_rate are current,
+ * the figures are those of media_foreach.
+ */
+const struct media_stream *media_last_stream(const struct media *m);
 
 /* Capture time advanced: end streams idle past idle_us, forget old endpoints. */
 void media_tick(struct media *m, uint64_t now);

@@ -149,6 +149,26 @@ void state_on_sip(struct state *st, const struct l4_meta *m, const struct sip_ms
         st->obs.sip(st->obs.ctx, &e);
 }
 
+void state_on_rtp_start(struct state *st, const struct media_stream *s)
+{
+    if (s->call_id[0])
+        dlg_on_stream(st->dlg, sl_cstr(s->call_id), s->id);
+}
+
+void state_on_dtmf(struct state *st, struct slice call_id, char key, uint64_t ts_us)
+{
+    (void)ts_us; /* keys arrive in capture order: appending keeps time order */
+    dlg_on_dtmf(st->dlg, call_id, key);
+}
+
+void state_on_rtp_end(struct state *st, const struct media_stream *s)
+{
+    struct ev_rtp e = { .s = s };
+    for (unsigned i = 0; i < st->out.n; i++)
+        if (st->out.v[i].ops && st->out.v[i].ops->rtp)
+            st->out.v[i].ops->rtp(st->out.v[i].self, &e);
+}
+
 void state_tick(struct state *st, uint64_t now_us)
 {
     auth_expire(st->auth, now_us);

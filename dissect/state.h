@@ -89,6 +89,16 @@ uint64_t state_last_sip_id(const struct state *st);
  */
 void state_on_sip(struct state *st, const struct l4_meta *m, const struct sip_msg *msg);
 
+/*
+ * Media of calls (the engine's stream table, dissect/media.h): a stream was
+ * recognised for s->call_id (the call lists its id); an RFC 4733 key was
+ * seen on a stream of call_id (the call's DTMF, in time order with SIP INFO
+ * keys); a stream ended (ev_rtp to every sink).
+ */
+void state_on_rtp_start(struct state *st, const struct media_stream *s);
+void state_on_dtmf(struct state *st, struct slice call_id, char key, uint64_t ts_us);
+void state_on_rtp_end(struct state *st, const struct media_stream *s);
+
 /* Capture time advanced: expire every table, then call every sink's tick. */
 void state_tick(struct state *st, uint64_t now_us);
 

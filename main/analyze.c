@@ -269,6 +269,7 @@ int cmd_analyze(int argc, char **argv)
     run.limits_json = limits;
     run.sip_messages = cnt->sip_messages;
     run.sip_malformed = cnt->sip_malformed;
+    run.rtp_packets = cnt->rtp_packets;
     run.finished_wall_us = wall_us();
     run.status = stop_requested ? "interrupted" : (rc ? "error" : "finished");
     if (outputs_run_end(&out, &run, err, sizeof err) < 0) {

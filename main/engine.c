@@ -1,6 +1,7 @@
 /*
  * engine.c - wires the stages together: frames -> decode -> reassembly ->
- * SIP framing and parsing -> state -> sinks. Owns the one reusable struct
+ * SIP framing and parsing -> state -> sinks, non-SIP UDP -> RTP streams
+ * (SDP of SIP messages tells where media goes). Owns the one reusable struct
  * sip_msg, so parsing a message allocates nothing. Capture time drives the
  * once-a-second tick (expiry, batch commits), never the wall clock.
  */
@@ -13,11 +14,14 @@
 #include "capture/decode.h"
 #include "capture/hep.h"
 #include "capture/reasm.h"
+#include "dissect/media.h"
+#include "dissect/sdp.h"
 #include "dissect/sip.h"
 #include "dissect/state.h"
 #include "rules/crack.h"
 #include "rules/geoip.h"
 #include "rules/profile.h"
+#include "output/dump.h"
 
 #define TICK_US 1000000u
 
@@ -32,10 +36,42 @@ struct engine {
     struct wordlist *wordlist;
     struct crack *crack;
     struct geoip *geoip;
+    struct media *media;
+    struct dump *dump;          /* --dump-calls, NULL without */
+    const struct frame *frame;  /* the frame being decoded, for the dump */
     uint64_t frame_no;
     uint64_t last_tick_us;
     struct sip_msg msg; /* reused for every message: parsing allocates nothing */
 };
+
+/* SDP offers and answers (RFC 3264) of a call announce where its media goes:
+ * every format of every RTP m= line, with the rtpmap's codec and clock. */
+static void sdp_announce(struct engine *e, const struct l4_meta *m, const struct sip_msg *msg)
+{
+    uint8_t meth = msg->is_request ? msg->method_id : msg->cseq.method_id;
+    if (msg->body.n == 0 || sl_empty(msg->call_id) ||
+        !(meth == SIP_M_INVITE || meth == SIP_M_ACK || meth == SIP_M_UPDATE || meth == SIP_M_PRACK))
+        return;
+    struct slice body;
+    static struct sdp sdp; /* engine is single-threaded; keeps 5 KB off the stack */
+    if (!sdp_find_in_body(msg->content_type, msg->body, &body) || !sdp_parse(body, &sdp))
+        return;
+    for (unsigned i = 0; i < sdp.n_media && i < SDP_MAX_MEDIA; i++) {
+        const struct sdp_media *md = &sdp.media[i];
+        struct ip_addr addr;
+        /* RTP/AVP, RTP/SAVP(F), UDP/TLS/RTP/SAVPF; not udptl (T.38) nor TCP */
+        if (md->port == 0 || sl_find(md->proto, SL_LIT("RTP/")) == md->proto.n ||
+            sl_find_nocase(md->proto, SL_LIT("TCP")) < md->proto.n || !sdp_media_addr(&sdp, i, &addr))
+            continue;
+        for (unsigned f = 0; f < md->n_fmt && f < SDP_MAX_FMT; f++) {
+            uint32_t clock = 0;
+            struct slice codec = sdp_codec(&sdp, i, md->fmt[f], &clock);
+            media_expect(e->media, &addr, md->port, clock, md->fmt[f], codec, msg->call_id, m->ts_us);
+        }
+        if (md->rtcp_port)
+            media_expect_rtcp(e->media, &addr, md->rtcp_port, msg->call_id, m->ts_us);
+    }
+}
 
 static void on_sip(struct engine *e, const struct l4_meta *m, struct sip_msg *msg)
 {
@@ -50,15 +86,19 @@ static void on_sip(struct engine *e, const struct l4_meta *m, struct sip_msg *ms
     if (msg->malformed)
         e->cnt.sip_malformed++;
     state_on_sip(e->state, m, msg);
+    sdp_announce(e, m, msg);
+    if (e->dump)
+        dump_sip(e->dump, msg, e->frame, e->frame_no);
 }
 
 /* One datagram: usually one message; an attacker may pack several, each
- * framed by its own Content-Length (RFC 3261 §18.3 allows only one over UDP). */
-static void sip_datagram(struct engine *e, const struct l4_meta *m, struct slice p)
+ * framed by its own Content-Length (RFC 3261 §18.3 allows only one over UDP).
+ * False when it is not SIP. */
+static bool sip_datagram(struct engine *e, const struct l4_meta *m, struct slice p)
 {
     size_t used;
     if (!sip_looks_like(p) || sip_parse(p, SIP_DGRAM, &e->msg, &used) != SIP_OK)
-        return;
+        return false;
     for (unsigned n = 0;; n++) {
         struct slice rest = sl_drop(p, used);
         bool more = false;
@@ -80,10 +120,10 @@ static void sip_datagram(struct engine *e, const struct l4_meta *m, struct slice
             e->cnt.sip_dgram_trailing++;
         on_sip(e, m, &e->msg);
         if (!more)
-            return;
+            return true;
         p = rest;
         if (sip_parse(p, SIP_DGRAM, &e->msg, &used) != SIP_OK)
-            return;
+            return true;
         e->msg.anomalies |= SIP_ANOM_MULTI_IN_DGRAM;
     }
 }
@@ -107,7 +147,11 @@ static void h_udp(void *ctx, const struct l4_meta *m, struct slice payload)
             return;
         }
     }
-    sip_datagram(e, m, payload);
+    if (!sip_datagram(e, m, payload) && media_on_udp(e->media, m, payload)) {
+        e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
+        if (e->dump)
+            dump_media(e->dump, media_last_stream(e->media), payload, e->frame, e->frame_no);
+    }
 }
 
 static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice data, size_t *consumed)
@@ -143,6 +187,29 @@ static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice d
     }
     *consumed = off;
     return TCP_CONTINUE;
+}
+
+/* The stream table's callbacks: calls learn their streams and keys, sinks
+ * get each stream when it ends. */
+static void on_stream_start(void *ctx, const struct media_stream *s)
+{
+    struct engine *e = ctx;
+    state_on_rtp_start(e->state, s);
+}
+
+static void on_stream_dtmf(void *ctx, const struct media_stream *s, char key, uint64_t ts_us)
+{
+    struct engine *e = ctx;
+    if (s->call_id[0])
+        state_on_dtmf(e->state, sl_cstr(s->call_id), key, ts_us);
+}
+
+static void on_stream_end(void *ctx, const struct media_stream *s)
+{
+    struct engine *e = ctx;
+    if (e->dump)
+        dump_stream_end(e->dump, s);
+    state_on_rtp_end(e->state, s);
 }
 
 static void h_anomaly(void *ctx, const struct l4_meta *m, enum cap_anomaly a)
@@ -182,14 +249,9 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     if (!cfg)
         cfg = &no_cfg;
     struct ruleset *rules = cfg->rules;
-    /* Options whose stage is not wired yet refuse to run rather than be ignored. */
-    const char *unwired = cfg->dump_calls_dir ? "--dump-calls" : NULL;
-    struct engine *e = unwired ? NULL : calloc(1, sizeof *e);
+    struct engine *e = calloc(1, sizeof *e);
     if (!e) {
-        if (unwired)
-            snprintf(err, errlen, "%s: not available in this build yet", unwired);
-        else
-            snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         ruleset_free(rules);
         wordlist_free(cfg->wordlist);
         geoip_close(cfg->geoip);
@@ -197,6 +259,18 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
     }
     e->wordlist = cfg->wordlist;
     e->geoip = cfg->geoip;
+    if (cfg->dump_calls_dir) {
+        /* before anything is read: a bad DIR is the user's to fix now */
+        struct dump_cfg dc;
+        dump_default_cfg(&dc);
+        dc.dir = cfg->dump_calls_dir;
+        dc.warn = stderr;
+        if (!(e->dump = dump_new(&dc, err, errlen))) {
+            ruleset_free(rules);
+            engine_free(e);
+            return NULL;
+        }
+    }
     e->handler = (struct l4_handler){ e, h_udp, h_tcp, NULL, h_anomaly };
     struct reasm_cfg rc;
     reasm_default_cfg(&rc);
@@ -222,8 +296,15 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
             detect_set_cracker(e->detect, crack_auth, e->crack);
     }
     e->dec = e->reasm ? decoder_new(&e->handler, e->reasm, &e->cap) : NULL;
-    if (!e->reasm || !e->detect || !e->state || !e->dec || (e->wordlist && !e->crack)) {
-        if (e->reasm && e->detect && (!e->state || !e->dec || !e->crack))
+    struct media_cfg mc;
+    media_default_cfg(&mc);
+    mc.on_stream_start = on_stream_start;
+    mc.on_dtmf = on_stream_dtmf;
+    mc.on_stream_end = on_stream_end;
+    mc.ctx = e;
+    e->media = media_new(&mc);
+    if (!e->reasm || !e->detect || !e->state || !e->dec || !e->media || (e->wordlist && !e->crack)) {
+        if (e->reasm && e->detect && (!e->state || !e->dec || !e->media || (e->wordlist && !e->crack)))
             snprintf(err, errlen, "out of memory");
         engine_free(e);
         return NULL;
@@ -233,10 +314,14 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
 
 void engine_frame(struct engine *e, const struct frame *f, uint32_t input)
 {
+    e->frame = f;
     decode_frame(e->dec, f, input, ++e->frame_no);
+    e->frame = NULL;
     if (f->ts_us >= e->last_tick_us && f->ts_us - e->last_tick_us >= TICK_US) {
         if (e->last_tick_us) {
             reasm_tick(e->reasm, f->ts_us);
+            media_tick(e->media, f->ts_us);
+            dump_tick(e->dump, f->ts_us);
             state_tick(e->state, f->ts_us);
         }
         e->last_tick_us = f->ts_us;
@@ -254,7 +339,12 @@ void engine_finish(struct engine *e)
         reasm_free(e->reasm); /* flushes open TCP streams into the state */
         e->reasm = NULL;
     }
+    /* Streams end first: calls flushed next still learn late keys, and each
+     * stream's event comes before its call's. */
+    media_finish(e->media);
+    e->cnt.rtp_packets = media_stats(e->media)->rtp_packets;
     state_finish(e->state);
+    dump_finish(e->dump);
 }
 
 const struct capture_stats *engine_capture_stats(const struct engine *e) { return &e->cap; }
@@ -288,6 +378,8 @@ void engine_free(struct engine *e)
     if (e->reasm)
         reasm_free(e->reasm);
     decoder_free(e->dec);
+    media_free(e->media);
+    dump_free(e->dump);
     state_free(e->state);
     detect_free(e->detect);
     crack_free(e->crack);

@@ -2,7 +2,8 @@
  * engine.h - the pipeline of one run: capture (decode, reassembly) feeds the
  * SIP dissector, whose messages feed the state, which emits events to the
  * sinks. The engine owns every stage and is the l4_handler capture calls.
- * It does no I/O of its own: analyze.c opens inputs and sinks.
+ * It does no I/O of its own but --dump-calls (output/dump.c): analyze.c
+ * opens inputs and sinks.
  */
 #ifndef SIPSIFT_ENGINE_H
 #define SIPSIFT_ENGINE_H
@@ -23,6 +24,7 @@ struct engine_counters {
     uint64_t sip_dgram_trailing; /* datagrams with bytes after the last message */
     uint64_t hep_messages;
     uint64_t tcp_ignored;    /* TCP directions that were not SIP */
+    uint64_t rtp_packets;    /* RTP packets counted in streams (media_stats) */
 };
 
 /* What the command line asks of the stages; every path may be NULL. */

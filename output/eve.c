@@ -6,6 +6,7 @@
 #include "output/eve.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct eve {
     char err[512];
     uint64_t lines, dropped;
     uint64_t calls, registrations, auths, sources;
+    uint64_t rtp_streams, rtp_packets; /* rtp events written, and their packets */
 };
 
 static void eve_fail(struct eve *e, const char *what, int errnum)
@@ -168,7 +170,10 @@ static void on_call(void *self, const struct ev_call *c)
         js_set(o, "state", js_cstr(c->state));
         js_set(o, "duration", js_duration(c->answer_us, c->end_us));
         js_set(o, "dtmf", js_str(c->dtmf));
-        js_set(o, "rtp_streams", json_array()); /* streams are their own events */
+        json_t *ids = json_array();
+        for (unsigned k = 0; ids && k < c->n_rtp_streams && c->rtp_streams; k++)
+            json_array_append_new(ids, js_uint(c->rtp_streams[k]));
+        js_set(o, "rtp_streams", ids ? ids : json_null()); /* ids of this run's rtp events */
         js_set(o, "from_user", js_str(c->from_user));
         js_set(o, "to_user", js_str(c->to_user));
         js_set(o, "user_agent", js_str(c->user_agent));
@@ -176,6 +181,58 @@ static void on_call(void *self, const struct ev_call *c)
         js_set(o, "messages", json_integer(c->messages));
     }
     finish(e, env, "call", o);
+}
+
+/* Empty text is absent (null), as the store's NULL reads in the report. */
+static json_t *opt_cstr(const char *v) { return v && v[0] ? js_str(sl_cstr(v)) : json_null(); }
+
+static void on_rtp(void *self, const struct ev_rtp *ev)
+{
+    struct eve *e = self;
+    const struct media_stream *s = ev->s;
+    e->rtp_streams++;
+    e->rtp_packets += s->packets;
+    json_t *env = envelope(s->end_us, "rtp", &s->src_ip, s->src_port, &s->dest_ip, s->dest_port,
+                           IPPROTO_UDP);
+    json_t *o = json_object();
+    if (o) {
+        js_set(o, "id", js_uint(s->id));
+        js_set(o, "ssrc", js_uint(s->ssrc));
+        js_set(o, "src_ip", js_ip(&s->src_ip));
+        js_set(o, "src_port", json_integer(s->src_port));
+        js_set(o, "dest_ip", js_ip(&s->dest_ip));
+        js_set(o, "dest_port", json_integer(s->dest_port));
+        js_set(o, "payload_type", json_integer(s->payload_type));
+        js_set(o, "codec", opt_cstr(s->codec));
+        js_set(o, "packets", js_uint(s->packets));
+        js_set(o, "bytes", js_uint(s->bytes));
+        js_set(o, "lost", json_integer(s->lost));
+        js_set(o, "out_of_order", js_uint(s->out_of_order));
+        js_set(o, "jitter_ms", json_real(s->jitter_ms));
+        js_set(o, "max_delta_ms", json_real(s->max_delta_ms));
+        js_set(o, "start", js_time(s->start_us));
+        js_set(o, "end", js_time(s->end_us));
+        js_set(o, "call_id", opt_cstr(s->call_id));
+        js_set(o, "duplicates", js_uint(s->duplicates));
+        js_set(o, "jitter_mean_ms", json_real(s->jitter_mean_ms));
+        js_set(o, "clock_rate", json_integer(s->clock_rate));
+        js_set(o, "dtmf", js_str(sl_cstr(s->dtmf)));
+        js_set(o, "from_sdp", json_boolean(s->from_sdp));
+        json_t *r = json_object();
+        if (r) {
+            js_set(r, "reports", json_integer(s->rtcp.reports));
+            js_set(r, "fraction_lost", json_real(s->rtcp.fraction_lost));
+            js_set(r, "cum_lost", json_integer(s->rtcp.cum_lost));
+            js_set(r, "jitter_ms", json_real(s->rtcp.jitter_ms));
+            js_set(r, "jitter_max_ms", json_real(s->rtcp.jitter_max_ms));
+            js_set(r, "sr_packets", json_integer(s->rtcp.sr_packets));
+            js_set(r, "sr_octets", json_integer(s->rtcp.sr_octets));
+            js_set(r, "cname", opt_cstr(s->rtcp.cname));
+            js_set(r, "bye", json_boolean(s->rtcp.bye));
+        }
+        js_set(o, "rtcp", r ? r : json_null());
+    }
+    finish(e, env, "rtp", o);
 }
 
 static void on_registration(void *self, const struct ev_registration *r)
@@ -278,7 +335,10 @@ static void emit_stats(struct eve *e, const struct run_info *run)
         js_set(o, "registrations", js_uint(e->registrations));
         js_set(o, "auth_attempts", js_uint(e->auths));
         js_set(o, "sources", js_uint(e->sources));
-        js_set(o, "rtp_packets", js_uint(run->rtp_packets));
+        /* every RTP packet is in a stream, and every stream has ended by now */
+        js_set(o, "rtp_packets", js_uint(run->rtp_packets > e->rtp_packets ? run->rtp_packets
+                                                                             : e->rtp_packets));
+        js_set(o, "rtp_streams", js_uint(e->rtp_streams));
         js_set(o, "capture", js_capture_stats(run->capture));
         json_t *lim = run->limits_json ? json_loads(run->limits_json, JSON_DECODE_ANY, NULL) : NULL;
         js_set(o, "limits", lim ? lim : json_null());
@@ -331,6 +391,7 @@ static const struct sink_ops eve_ops = {
     .auth = on_auth,
     .source = on_source,
     .alert = on_alert,
+    .rtp = on_rtp,
     .tick = on_tick,
     .run_end = on_run_end,
     .free = on_free,

@@ -40,7 +40,9 @@ struct ev_call {
                                       failed, ringing, trying, no_response */
     uint16_t final_status;         /* final response to the initial INVITE; 0 = none */
     uint32_t messages;
-    struct slice dtmf;             /* digits (media issue) */
+    struct slice dtmf;             /* DTMF keys in time order: RFC 4733 and SIP INFO */
+    const uint64_t *rtp_streams;   /* media_stream ids of the call's streams (this run) */
+    unsigned n_rtp_streams;
 };
 
 /* A REGISTER transaction, emitted when it completes or expires. */

@@ -46,6 +46,9 @@ static const char *const SQL[S__COUNT] = {
     [S_RUN_TOTALS] = "UPDATE runs SET finished_us = ?2, status = ?3, packets = ?4, bytes = ?5,"
                      " sip_messages = ?6, sip_malformed = ?7, sip_not_sip = ?8, rtp_packets = ?9,"
                      " capture_stats = ?10, limits = ?11 WHERE id = ?1",
+    [S_RTP] = "INSERT INTO rtp_streams (run_id, ssrc, src_ip, src_port, dst_ip, dst_port,"
+              " payload_type, codec, packets, bytes, lost, out_of_order, jitter_ms, max_delta_ms,"
+              " start_us, end_us, call_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_BEGIN] = "BEGIN",
     [S_COMMIT] = "COMMIT",
 };
@@ -301,6 +304,37 @@ static void on_call(void *self, const struct ev_call *e)
     store_row_end(s, st, "calls");
 }
 
+/* rtp_streams.id is the row id (unique in the store, across runs); the run's
+ * own stream numbers (media_stream.id) are the EVE events'. */
+static void on_rtp(void *self, const struct ev_rtp *e)
+{
+    struct store *s = self;
+    const struct media_stream *r = e->s;
+    s->rtp_packets += r->packets;
+    if (!store_row_begin(s))
+        return;
+    sqlite3_stmt *st = s->st[S_RTP];
+    int i = 1;
+    sqlite3_bind_int64(st, i++, s->run_id);
+    sqlite3_bind_int64(st, i++, r->ssrc);
+    bind_ip(s, st, i++, &r->src_ip, 0);
+    sqlite3_bind_int(st, i++, r->src_port);
+    bind_ip(s, st, i++, &r->dest_ip, 1);
+    sqlite3_bind_int(st, i++, r->dest_port);
+    sqlite3_bind_int(st, i++, r->payload_type);
+    store_bind_cstr(s, st, i++, r->codec[0] ? r->codec : NULL);
+    bind_u64(st, i++, r->packets);
+    bind_u64(st, i++, r->bytes);
+    sqlite3_bind_int64(st, i++, r->lost);
+    bind_u64(st, i++, r->out_of_order);
+    sqlite3_bind_double(st, i++, r->jitter_ms);
+    sqlite3_bind_double(st, i++, r->max_delta_ms);
+    store_bind_opt(st, i++, r->start_us);
+    store_bind_opt(st, i++, r->end_us);
+    store_bind_cstr(s, st, i++, r->call_id[0] ? r->call_id : NULL);
+    store_row_end(s, st, "rtp_streams");
+}
+
 static void on_registration(void *self, const struct ev_registration *e)
 {
     struct store *s = self;
@@ -486,6 +520,7 @@ static const struct sink_ops store_ops = {
     .auth = on_auth,
     .source = on_source,
     .alert = on_alert,
+    .rtp = on_rtp,
     .tick = on_tick,
     .run_end = store_on_run_end,
     .free = on_free,

@@ -17,6 +17,7 @@
 /* Prepared once at open, bind -> step -> reset per row. */
 enum store_stmt {
     S_SIP, S_CALL, S_REG, S_AUTH, S_SOURCE, S_ALERT, S_INPUT, S_RUN_NEW, S_RUN_TOTALS, S_BEGIN, S_COMMIT,
+    S_RTP,
     S__COUNT
 };
 
@@ -30,6 +31,7 @@ struct store {
     unsigned batch_rows;           /* rows in the open batch */
     uint64_t last_commit_wall_us;  /* CLOCK_MONOTONIC */
     uint64_t rows, dropped;        /* written; not written because of an error */
+    uint64_t rtp_packets;          /* packets of the rtp events of this run */
     bool failed;
     char err[512];                 /* first failure, one line */
     struct js_buf scratch;         /* escaped text of the value being bound */

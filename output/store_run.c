@@ -33,6 +33,7 @@ bool store_run_create(struct store *s, const struct run_info *run)
         return false;
     }
     s->run_id = sqlite3_last_insert_rowid(s->db);
+    s->rtp_packets = 0;
     return true;
 }
 
@@ -92,7 +93,9 @@ static void write_totals(struct store *s, const struct run_info *run, const char
     sqlite3_bind_int64(st, 6, (sqlite3_int64)run->sip_messages);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)run->sip_malformed);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)run->sip_not_sip);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)run->rtp_packets);
+    /* every RTP packet is in a stream, and streams end before the run does */
+    uint64_t rtp = run->rtp_packets > s->rtp_packets ? run->rtp_packets : s->rtp_packets;
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)rtp);
     bind_json(st, 10, js_capture_stats(run->capture));
     /* limits_json comes from another module: keep it only if it parses, and
      * then in our compact form. */

@@ -45,6 +45,11 @@ expect_exit 1 "junk.pcap" -- "$bin" analyze -q -r "$tmp/junk.pcap" --db "$tmp/a.
 printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\151\000\000\000' >"$tmp/wifi.pcap"
 expect_exit 1 "IEEE802_11" -- "$bin" analyze -q -r "$tmp/wifi.pcap" --db "$tmp/a.db"
 expect_exit 2 "filter" -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" 'udp port nonsense('
+# --dump-calls DIR is checked before anything is read: missing, not a
+# directory, no file can be created there (/proc refuses even root).
+expect_exit 1 "^sipsift: --dump-calls $tmp/no-dir: No such file or directory$" -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" --dump-calls "$tmp/no-dir"
+expect_exit 1 "^sipsift: --dump-calls $tmp/junk.pcap: not a directory$" -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" --dump-calls "$tmp/junk.pcap"
+expect_exit 1 "^sipsift: --dump-calls /proc: cannot create files there: " -- "$bin" analyze -q -r "$sip" --db "$tmp/a.db" --dump-calls /proc
 expect_exit 1 "" -- "$bin" report --db "$tmp/nothing-here.db"
 [ ! -e "$tmp/nothing-here.db" ] && ok || bad "report created a store that did not exist"
 
