@@ -45,7 +45,7 @@ struct det_src {
     struct win sweep, flood, numbers, malformed, fails;
     uint64_t last_alert[16];   /* by alert slot (sid - 3100000), capture time */
     uint32_t malformed_kinds;  /* bit per malformation reason (hashed) */
-    bool eyebeam_told, sv_told;
+    bool eyebeam_told, sv_told, sv_relay_told;
     bool bf_fast;              /* failures reached the bruteforce threshold once */
 };
 
@@ -359,6 +359,17 @@ static void fingerprints(struct detect *d, struct det_src *s, const struct ev_si
                 if (g)
                     st_set(g->password, sl_cstr(sv.password));
             }
+        }
+        if (p && sv.kind == FP_SV_TARGET && !s->sv_relay_told && !ip_eq(&sv.target, &m->dst)) {
+            /* svmap wrote the address it meant to probe: another one here
+             * means the probe was relayed, NATed or spoofed on the way. */
+            s->sv_relay_told = true;
+            char want[IP_STRLEN], got[IP_STRLEN];
+            fmt_ip(&sv.target, want);
+            fmt_ip(&m->dst, got);
+            snprintf(reason, sizeof reason, "svmap probe meant for %s:%u arrived at %s", want,
+                     sv.target_port, got);
+            src_add_reason(p, reason);
         }
         if (p && !s->sv_told) {
             s->sv_told = true;
