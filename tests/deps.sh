@@ -3,7 +3,8 @@
 # only those missing. Needs root (or sudo) when something is missing.
 set -e
 pkgs="build-essential pkg-config libpcap-dev libnids-dev libnet1-dev libsqlite3-dev
-libjansson-dev nettle-dev libsodium-dev libpcre2-dev sqlite3 python3 clang libclang-rt-14-dev"
+libjansson-dev nettle-dev libsodium-dev libpcre2-dev sqlite3 python3 clang libclang-rt-14-dev
+iproute2 tcpreplay"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
