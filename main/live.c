@@ -9,10 +9,14 @@
 #include "main/live.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,8 +50,13 @@ static uint64_t clock_us(clockid_t c)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+extern char **environ;
+
 struct live_state {
     const struct live_opts *o;
+    const sigset_t *waitmask;  /* the signal mask outside our critical sections */
+    pid_t report_pid;          /* `sipsift report` writing the periodic report, or 0 */
+    char report_tmp[4096];     /* where it writes; renamed over --report when it succeeds */
     struct live *cap[LIVE_MAX_IFACES];
     struct run_input rin[LIVE_MAX_IFACES];
     struct outputs out;
@@ -84,6 +93,66 @@ static void print_counters(const struct live_state *s)
                 (unsigned long long)s->rin[i].ps_ifdrop);
 }
 
+/* Collect the report writer if it has ended (wait: block until it has) and
+ * put its report in place when it succeeded. */
+static void report_reap(struct live_state *s, bool wait)
+{
+    if (!s->report_pid)
+        return;
+    int st;
+    pid_t r = waitpid(s->report_pid, &st, wait ? 0 : WNOHANG);
+    if (r == 0 || (r < 0 && errno == EINTR))
+        return;
+    s->report_pid = 0;
+    if (r > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        if (rename(s->report_tmp, s->o->report) == 0)
+            return;
+        fprintf(stderr, "sipsift: %s: cannot rename into place: %s\n", s->o->report,
+                strerror(errno));
+    } /* else the writer printed its own one-line reason */
+    unlink(s->report_tmp);
+}
+
+/*
+ * The periodic report is read from the store, which takes seconds once it
+ * holds millions of messages: done here it would stall the capture and the
+ * ring would overflow. A child process (this binary, `report --json`, a
+ * fresh SQLite connection after exec) writes it while the loop goes on.
+ * Returns false when no child could be started (the caller writes it itself).
+ */
+static bool report_spawn(struct live_state *s)
+{
+    if (s->report_pid)
+        return true; /* the previous one is still writing: this refresh is folded into it */
+    char run[32];
+    snprintf(run, sizeof run, "%" PRId64, outputs_run_id(&s->out));
+    if ((size_t)snprintf(s->report_tmp, sizeof s->report_tmp, "%s.live.%ld", s->o->report,
+                         (long)getpid()) >= sizeof s->report_tmp)
+        return false;
+    int fd = open(s->report_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, s->waitmask);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+    char *argv[] = { "sipsift", "report", "--db", (char *)s->o->db, "--run", run, "--json", NULL };
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(fd);
+    if (rc != 0) {
+        unlink(s->report_tmp);
+        return false;
+    }
+    s->report_pid = pid;
+    return true;
+}
+
 /* Sources re-emitted with their totals, totals committed, report rewritten. */
 static int refresh(struct live_state *s, char *err, size_t errlen)
 {
@@ -91,7 +160,7 @@ static int refresh(struct live_state *s, char *err, size_t errlen)
     update_totals(s);
     if (outputs_checkpoint(&s->out, &s->run, err, errlen) < 0)
         return -1;
-    if (s->o->report &&
+    if (s->o->report && !report_spawn(s) &&
         outputs_write_report(s->o->db, outputs_run_id(&s->out), s->o->report, err, errlen) < 0)
         fprintf(stderr, "sipsift: %s\n", err); /* the capture goes on; next refresh retries */
     return 0;
@@ -190,6 +259,7 @@ static int loop(struct live_state *s, volatile sig_atomic_t *stop, const sigset_
                 live_stats(s->cap[i]);
             next_stats = now + LIVE_STATS_MS * 1000u;
         }
+        report_reap(s, false);
         if (hup_requested) {
             hup_requested = 0;
             if (outputs_reopen_eve(&s->out, err, sizeof err) < 0)
@@ -246,6 +316,7 @@ int live_run(const struct live_opts *o, volatile sig_atomic_t *stop)
         return SIPSIFT_EXIT_RUNTIME;
     }
     s->o = o;
+    s->waitmask = &waitmask;
     char err[512];
     int rc = open_interfaces(s);
     if (rc)
@@ -294,6 +365,7 @@ int live_run(const struct live_opts *o, volatile sig_atomic_t *stop)
                     o->cap.immediate ? ", immediate" : "");
 
     rc = loop(s, stop, &waitmask);
+    report_reap(s, true); /* an older report must not land over the final one */
 
     update_totals(s);
     if (o->verbosity > 0)

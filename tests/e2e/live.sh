@@ -292,9 +292,11 @@ want_ifaces=1
 # --- 5. -Z: root only to open the interface; files are the user's ----------
 mkdir "$tmp/z" && chown nobody "$tmp/z"
 if start_live zuser -i "$ifb" -Z nobody --db "$tmp/z/z.db" --eve "$tmp/z/z.eve" \
-        --report "$tmp/z/z.json"; then
+        --report "$tmp/z/z.json" --report-interval 1; then
     replay 1 "$a" --topspeed
     wait_count "$tmp/z/z.db" "$na" 5 || bad "-Z: not committed"
+    # The periodic report (a child process, as the user) shows everything within a second or two.
+    wait_report "$tmp/z/z.json" "$na" && ok || bad "--report-interval 1: no current report while running"
     uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$live_pid/status")
     nobody=$(id -u nobody)
     [ "$uid" = "$nobody$nobody$nobody$nobody" ] && ok || bad "-Z nobody: running with uids $uid"
