@@ -3,6 +3,7 @@
  * starting, run the frames of each input through the engine, then close the
  * sinks, write the JSON report and print the summary. SIGINT/SIGTERM stop
  * reading; what was seen is committed and reported (status "interrupted").
+ * Live capture (-i) has its own loop in main/live.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,13 +18,22 @@
 #include "main/cli.h"
 #include "main/detect_setup.h"
 #include "main/engine.h"
+#include "main/live.h"
 #include "main/outputs.h"
+#include "main/privs.h"
 
 #define MAX_INPUTS 256
 
 struct analyze_opts {
     const char *reads[MAX_INPUTS];
     unsigned n_reads;
+    const char *ifaces[LIVE_MAX_IFACES];
+    unsigned n_ifaces;
+    struct live_cfg cap;
+    unsigned report_interval_sec;
+    bool have_user;
+    struct priv_user user;
+    const char *live_opt; /* a live-only option given (for the error with -r) */
     const char *db;
     const char *report;
     const char *eve;
@@ -47,7 +57,24 @@ static uint64_t wall_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-enum { OPT_DUMP_CALLS = 256, OPT_WORDLIST, OPT_GEOIP, OPT_SHOW_PASSWORDS };
+enum {
+    OPT_DUMP_CALLS = 256, OPT_WORDLIST, OPT_GEOIP, OPT_SNAPLEN, OPT_BUFFER, OPT_IMMEDIATE,
+    OPT_REPORT_INTERVAL, OPT_SHOW_PASSWORDS
+};
+
+/* A whole decimal number in [lo, hi], or -1 after a one-line error. */
+static long num_opt(const char *opt, const char *v, long lo, long hi, const char *unit)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        fprintf(stderr, "sipsift: %s %s: give a whole number of %s from %ld to %ld\n", opt, v,
+                unit, lo, hi);
+        return -1;
+    }
+    return n;
+}
 
 static int parse_opts(int argc, char **argv, struct analyze_opts *o)
 {
@@ -61,14 +88,22 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
         { "wordlist", required_argument, 0, OPT_WORDLIST },
         { "geoip", required_argument, 0, OPT_GEOIP },
         { "show-passwords", no_argument, 0, OPT_SHOW_PASSWORDS },
+        { "user", required_argument, 0, 'Z' },
+        { "snaplen", required_argument, 0, OPT_SNAPLEN },
+        { "buffer-size", required_argument, 0, OPT_BUFFER },
+        { "immediate", no_argument, 0, OPT_IMMEDIATE },
+        { "report-interval", required_argument, 0, OPT_REPORT_INTERVAL },
         { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
     o->db = "sipsift.db";
+    o->cap = (struct live_cfg){ LIVE_DEFAULT_SNAPLEN, LIVE_DEFAULT_BUFFER_MIB, false };
+    o->report_interval_sec = LIVE_DEFAULT_REPORT_SEC;
+    long num;
     optind = 1;
     opterr = 0; /* our own one-line messages, not getopt's */
     int c;
-    while ((c = getopt_long(argc, argv, "+:r:d:o:e:i:R:c:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:d:o:e:i:R:c:Z:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->n_reads == MAX_INPUTS) {
@@ -81,9 +116,50 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
         case 'o': o->report = optarg; break;
         case 'e': o->eve = optarg; break;
         case 'i':
-            fprintf(stderr, "sipsift: -i %s: live capture is not available in this version: "
-                            "capture with tcpdump -w and use -r\n", optarg);
-            return -1;
+            if (o->n_ifaces == LIVE_MAX_IFACES) {
+                fprintf(stderr, "sipsift: -i: more than %d interfaces: run another sipsift\n",
+                        LIVE_MAX_IFACES);
+                return -1;
+            }
+            for (unsigned k = 0; k < o->n_ifaces; k++)
+                if (strcmp(o->ifaces[k], optarg) == 0) {
+                    fprintf(stderr, "sipsift: -i %s: given twice: name each interface once\n",
+                            optarg);
+                    return -1;
+                }
+            o->ifaces[o->n_ifaces++] = optarg;
+            break;
+        case 'Z': {
+            char err[256];
+            if (priv_lookup(optarg, &o->user, err, sizeof err) < 0) {
+                fprintf(stderr, "sipsift: %s\n", err);
+                return -1;
+            }
+            o->have_user = true;
+            break;
+        }
+        case OPT_SNAPLEN:
+            o->live_opt = "--snaplen";
+            if ((num = num_opt("--snaplen", optarg, LIVE_MIN_SNAPLEN, LIVE_MAX_SNAPLEN, "bytes")) < 0)
+                return -1;
+            o->cap.snaplen = (int)num;
+            break;
+        case OPT_BUFFER:
+            o->live_opt = "--buffer-size";
+            if ((num = num_opt("--buffer-size", optarg, 1, LIVE_MAX_BUFFER_MIB, "MiB")) < 0)
+                return -1;
+            o->cap.buffer_mib = (int)num;
+            break;
+        case OPT_IMMEDIATE:
+            o->live_opt = "--immediate";
+            o->cap.immediate = true;
+            break;
+        case OPT_REPORT_INTERVAL:
+            o->live_opt = "--report-interval";
+            if ((num = num_opt("--report-interval", optarg, 0, 86400, "seconds")) < 0)
+                return -1;
+            o->report_interval_sec = (unsigned)num;
+            break;
         case 'R': o->eng.rules_path = optarg; break;
         case 'c': o->eng.config_path = optarg; break;
         case OPT_DUMP_CALLS: o->eng.dump_calls_dir = optarg; break;
@@ -96,7 +172,10 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             printf("usage: sipsift analyze -r FILE [-r FILE...] [--db FILE] [--report FILE] "
                    "[--eve FILE]\n"
                    "                       [-R RULES] [-c CONFIG] [--wordlist FILE] [--geoip FILE]\n"
-                   "                       [--show-passwords] [--dump-calls DIR] [-q|-v] [BPF filter]\n");
+                   "                       [--show-passwords] [--dump-calls DIR] [-q|-v] [BPF filter]\n"
+                   "       sipsift analyze -i IFACE [-i IFACE...] [-Z USER] [--snaplen N]\n"
+                   "                       [--buffer-size MiB] [--immediate] [--report-interval SEC]\n"
+                   "                       [--db FILE] [--report FILE] [--eve FILE] [-q|-v] [BPF filter]\n");
             exit(0);
         case ':':
             fprintf(stderr, "sipsift: analyze: %s needs a value: see 'sipsift help'\n", argv[optind - 1]);
@@ -106,8 +185,19 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             return -1;
         }
     }
-    if (o->n_reads == 0) {
-        fprintf(stderr, "sipsift: analyze: no input: give a capture file with -r FILE\n");
+    if (o->n_reads && o->n_ifaces) {
+        fprintf(stderr, "sipsift: analyze: -r and -i together: analyse files (-r) or capture "
+                        "live (-i), not both in one run\n");
+        return -1;
+    }
+    if (o->n_reads && o->live_opt) {
+        fprintf(stderr, "sipsift: analyze: %s is for live capture (-i), not for files (-r)\n",
+                o->live_opt);
+        return -1;
+    }
+    if (o->n_reads == 0 && o->n_ifaces == 0) {
+        fprintf(stderr, "sipsift: analyze: no input: give a capture file with -r FILE or an "
+                        "interface with -i IFACE\n");
         return -1;
     }
     size_t len = 0;
@@ -180,6 +270,27 @@ int cmd_analyze(int argc, char **argv)
     int setup_rc = detect_setup(&o.eng);
     if (setup_rc)
         return setup_rc;
+    if (o.n_ifaces) {
+        char *cmd = join_argv(argc, argv);
+        struct live_opts lo = {
+            .n_ifaces = o.n_ifaces,
+            .bpf = o.bpf,
+            .db = o.db,
+            .report = o.report,
+            .eve = o.eve,
+            .user = o.have_user ? &o.user : NULL,
+            .cap = o.cap,
+            .report_interval_sec = o.report_interval_sec,
+            .verbosity = o.verbosity,
+            .eng = o.eng,
+            .command_line = cmd ? cmd : "sipsift analyze",
+        };
+        lo.eng.verbosity = o.verbosity;
+        memcpy(lo.ifaces, o.ifaces, sizeof lo.ifaces);
+        int rc = live_run(&lo, &stop_requested);
+        free(cmd);
+        return rc;
+    }
 
     char err[512];
     /* Open every input before starting, so a typo in the third -r costs nothing. */
@@ -195,6 +306,13 @@ int cmd_analyze(int argc, char **argv)
         }
     }
 
+    /* -Z with files: read them as root if need be, write everything as the user. */
+    if (o.have_user && priv_drop(&o.user, err, sizeof err) < 0) {
+        fprintf(stderr, "sipsift: %s\n", err);
+        for (unsigned i = 0; i < o.n_reads; i++)
+            input_close(inputs[i]);
+        return SIPSIFT_EXIT_RUNTIME;
+    }
     struct outputs out;
     if (outputs_open(&out, o.db, o.eve, err, sizeof err) < 0) {
         fprintf(stderr, "sipsift: %s\n", err);

@@ -347,6 +347,15 @@ void engine_finish(struct engine *e)
     dump_finish(e->dump);
 }
 
+void engine_tick(struct engine *e, uint64_t now_us)
+{
+    if (e->reasm)
+        reasm_tick(e->reasm, now_us);
+    state_tick(e->state, now_us);
+}
+
+void engine_refresh_sources(struct engine *e) { state_emit_sources(e->state); }
+
 const struct capture_stats *engine_capture_stats(const struct engine *e) { return &e->cap; }
 const struct engine_counters *engine_counters(const struct engine *e) { return &e->cnt; }
 

@@ -56,6 +56,15 @@ struct engine *engine_new(const struct sink *sinks, unsigned n_sinks, const stru
 void engine_frame(struct engine *e, const struct frame *f, uint32_t input);
 /* End of all input: flush reassembly and state (emits calls, sources...). */
 void engine_finish(struct engine *e);
+/*
+ * Live capture only: the capture clock reached now_us without a frame (a
+ * quiet link). Expire what is idle and let the sinks commit, as a frame a
+ * second later would. Offline runs never call it: their clock is the frames'.
+ */
+void engine_tick(struct engine *e, uint64_t now_us);
+/* Live capture: emit every source profile with its totals so far, keeping
+ * them, so a report refreshed from the store is current. */
+void engine_refresh_sources(struct engine *e);
 const struct capture_stats *engine_capture_stats(const struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
 /* {"transactions":{...},...} describing table pressure. */

@@ -55,6 +55,16 @@ int outputs_run_end(struct outputs *o, const struct run_info *run, char *err, si
 
 int64_t outputs_run_id(const struct outputs *o) { return o->store ? store_run_id(o->store) : 0; }
 
+int outputs_checkpoint(struct outputs *o, const struct run_info *run, char *err, size_t errlen)
+{
+    return o->store ? store_checkpoint(o->store, run, err, errlen) : 0;
+}
+
+int outputs_reopen_eve(struct outputs *o, char *err, size_t errlen)
+{
+    return o->eve ? eve_reopen(o->eve, err, errlen) : 0;
+}
+
 void outputs_close(struct outputs *o)
 {
     if (o->eve)

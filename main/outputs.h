@@ -23,6 +23,10 @@ int outputs_open(struct outputs *o, const char *db, const char *eve, char *err, 
 void outputs_run_start(struct outputs *o, const struct run_info *run);
 int outputs_run_end(struct outputs *o, const struct run_info *run, char *err, size_t errlen);
 int64_t outputs_run_id(const struct outputs *o);
+/* Live mode: write the run's totals so far and commit (store_checkpoint). */
+int outputs_checkpoint(struct outputs *o, const struct run_info *run, char *err, size_t errlen);
+/* Live mode, SIGHUP: reopen the EVE file (log rotation). 0 without --eve. */
+int outputs_reopen_eve(struct outputs *o, char *err, size_t errlen);
 void outputs_close(struct outputs *o);
 
 /* Write the JSON report of run_id (0 = latest) atomically (temp file + rename). */

@@ -163,6 +163,9 @@ struct run_input {
     const char *link_type;
     uint64_t packets, bytes;
     uint64_t start_us, end_us;     /* first and last frame; 0 when empty */
+    /* Live interfaces only: the kernel's pcap_stats counters since it was opened. */
+    bool live;
+    uint64_t ps_recv, ps_drop, ps_ifdrop;
 };
 
 /* The run as a whole: given to sinks at open and again at close with totals. */

@@ -246,8 +246,24 @@ static json_t *input_row(struct report *r, sqlite3_stmt *st)
     js_set(o, "link_type", c_text(st, 3));
     js_set(o, "start", c_time(st, 4));
     js_set(o, "end", c_time(st, 5));
+    /* A live interface: the kernel's counters (docs/json.md). */
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+        js_set(o, "ps_recv", c_int(st, 6));
+        js_set(o, "ps_drop", c_int(st, 7));
+        js_set(o, "ps_ifdrop", c_int(st, 8));
+    }
     return o;
 }
+
+/* Inputs, with the kernel counters a live run keeps in runs.capture_stats ("live"). */
+static const char INPUTS_SQL[] =
+    "SELECT i.file, i.packets, i.bytes, i.link_type, i.start_us, i.end_us,"
+    " json_extract(l.value, '$.ps_recv'), json_extract(l.value, '$.ps_drop'),"
+    " json_extract(l.value, '$.ps_ifdrop')"
+    " FROM inputs i LEFT JOIN (SELECT j.value FROM runs r, json_each(CASE WHEN"
+    " json_valid(r.capture_stats) THEN r.capture_stats END, '$.live') j WHERE r.id = ?1) l"
+    " ON json_extract(l.value, '$.input') = i.idx"
+    " WHERE i.run_id = ?1 ORDER BY i.idx";
 
 static void w_stats(struct w *w, struct report *r)
 {
@@ -475,8 +491,7 @@ int report_json(struct report *r, FILE *out, char *err, size_t errlen)
     w_json(&w, have_run && sqlite3_column_type(run, 0) != SQLITE_NULL ? c_text(run, 0)
                                                                       : json_string(""));
     fputs(",\n\"inputs\":", out);
-    w_rows(&w, r, "SELECT file, packets, bytes, link_type, start_us, end_us FROM inputs"
-                  " WHERE run_id = ?1 ORDER BY idx", input_row);
+    w_rows(&w, r, INPUTS_SQL, input_row);
     fputs(",\n\"stats\":", out);
     w_stats(&w, r);
     fputs(",\n\"sources\":", out);

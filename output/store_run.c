@@ -68,6 +68,33 @@ static void bind_json(sqlite3_stmt *st, int i, json_t *v)
         sqlite3_bind_null(st, i);
 }
 
+/* runs.capture_stats: the capture counters, and for live interfaces the
+ * kernel's counters as "live": [{input, interface, ps_recv, ps_drop, ps_ifdrop}]. */
+static json_t *capture_json(const struct run_info *run)
+{
+    json_t *o = js_capture_stats(run->capture);
+    json_t *live = NULL;
+    for (unsigned k = 0; k < run->n_inputs && run->inputs && json_is_object(o); k++) {
+        const struct run_input *in = &run->inputs[k];
+        if (!in->live)
+            continue;
+        if (!live && !(live = json_array()))
+            break;
+        json_t *e = json_object();
+        if (!e)
+            break;
+        js_set(e, "input", js_uint(k));
+        js_set(e, "interface", js_cstr(in->file));
+        js_set(e, "ps_recv", js_uint(in->ps_recv));
+        js_set(e, "ps_drop", js_uint(in->ps_drop));
+        js_set(e, "ps_ifdrop", js_uint(in->ps_ifdrop));
+        js_push(live, e);
+    }
+    if (live)
+        js_set(o, "live", live);
+    return o;
+}
+
 /* The runs row's totals and the inputs rows, then commit. */
 static void write_totals(struct store *s, const struct run_info *run, const char *status)
 {
@@ -96,7 +123,7 @@ static void write_totals(struct store *s, const struct run_info *run, const char
     /* every RTP packet is in a stream, and streams end before the run does */
     uint64_t rtp = run->rtp_packets > s->rtp_packets ? run->rtp_packets : s->rtp_packets;
     sqlite3_bind_int64(st, 9, (sqlite3_int64)rtp);
-    bind_json(st, 10, js_capture_stats(run->capture));
+    bind_json(st, 10, capture_json(run));
     /* limits_json comes from another module: keep it only if it parses, and
      * then in our compact form. */
     json_t *limits = run->limits_json ? json_loads(run->limits_json, JSON_DECODE_ANY, NULL) : NULL;

@@ -5,7 +5,7 @@ set -e
 # mmdb-bin and libmaxmind-db-writer-perl: inspect and rebuild tests/fixtures/*.mmdb (make-geoip.pl)
 pkgs="build-essential pkg-config libpcap-dev libnids-dev libnet1-dev libsqlite3-dev
 libjansson-dev nettle-dev libsodium-dev libpcre2-dev libmaxminddb-dev sqlite3 python3 clang
-libclang-rt-14-dev mmdb-bin libmaxmind-db-writer-perl sox"
+libclang-rt-14-dev mmdb-bin libmaxmind-db-writer-perl sox iproute2 tcpreplay"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

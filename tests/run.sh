@@ -1,6 +1,8 @@
 #!/bin/sh
 # run.sh BUILD_DIR - every test suite against the binaries in BUILD_DIR:
-# unit tests, golden end-to-end comparisons with tshark, CLI behaviour, RTP.
+# unit tests, golden end-to-end comparisons with tshark, CLI behaviour,
+# detection against truth files, RTP, live capture in network namespaces
+# (root only; skipped otherwise).
 # Each suite prints "suite: N passed, N failed"; this prints the total.
 set -u
 build=${1:-build}
@@ -35,6 +37,7 @@ run_suite cli sh tests/e2e/cli.sh "$build/sipsift"
 run_suite golden $py tests/e2e/golden.py "$build/sipsift"
 run_suite detect $py tests/e2e/detect.py "$build/sipsift"
 run_suite media $py tests/e2e/media.py "$build/sipsift"
+run_suite live sh tests/e2e/live.sh "$build/sipsift"
 rm -f "$log"
 echo "all ($build): $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
