@@ -211,26 +211,17 @@ int state_limits_json(const struct state *st, char *buf, size_t n)
         src_targets_table(st->src),
         src_users_table(st->src),
     };
-    size_t used = 0;
-    for (size_t i = 0; i <= sizeof tabs / sizeof tabs[0]; i++) {
-        int k;
-        if (i == sizeof tabs / sizeof tabs[0]) {
-            k = snprintf(used < n ? buf + used : NULL, used < n ? n - used : 0, "}");
-        } else {
-            const struct table_stats *s = table_stats(tabs[i]);
-            /* Names are our own constants: no escaping needed. */
-            k = snprintf(used < n ? buf + used : NULL, used < n ? n - used : 0,
-                         "%s\"%s\":{\"count\":%u,\"peak\":%u,\"capacity\":%u,\"expired\":%llu,"
-                         "\"evicted\":%llu}",
-                         i ? "," : "{", table_name(tabs[i]), s->count, s->peak,
-                         table_capacity(tabs[i]), (unsigned long long)s->expired,
-                         (unsigned long long)s->evicted);
-        }
-        if (k < 0)
-            return -1;
-        used += (size_t)k;
+    if (n)
+        buf[0] = '{';
+    int k = table_stats_json(tabs, sizeof tabs / sizeof tabs[0], n > 1 ? buf + 1 : NULL, n > 1 ? n - 1 : 0);
+    if (k < 0)
+        return -1;
+    size_t used = 1 + (size_t)k;
+    if (used + 1 < n) {
+        buf[used] = '}';
+        buf[used + 1] = '\0';
     }
-    return used > INT32_MAX ? -1 : (int)used;
+    return used + 1 > INT32_MAX ? -1 : (int)(used + 1);
 }
 
 /* ---- Shared helpers of the state modules ------------------------------ */

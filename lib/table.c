@@ -5,6 +5,7 @@
 #include "table.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,3 +304,21 @@ void table_foreach(const struct table *t, void (*fn)(void *ctx, void *value), vo
 const struct table_stats *table_stats(const struct table *t) { return &t->st; }
 const char *table_name(const struct table *t) { return t->cfg.name; }
 uint32_t table_capacity(const struct table *t) { return t->cfg.capacity; }
+
+int table_stats_json(const struct table *const *tabs, size_t n, char *buf, size_t len)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct table_stats *s = table_stats(tabs[i]);
+        /* Names are our own constants: no escaping needed. */
+        int k = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
+                         "%s\"%s\":{\"count\":%u,\"peak\":%u,\"capacity\":%u,\"expired\":%llu,"
+                         "\"evicted\":%llu}",
+                         i ? "," : "", table_name(tabs[i]), s->count, s->peak, table_capacity(tabs[i]),
+                         (unsigned long long)s->expired, (unsigned long long)s->evicted);
+        if (k < 0)
+            return -1;
+        used += (size_t)k;
+    }
+    return used > INT32_MAX ? -1 : (int)used;
+}

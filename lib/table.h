@@ -77,6 +77,12 @@ void table_flush(struct table *t);
 void table_foreach(const struct table *t, void (*fn)(void *ctx, void *value), void *ctx);
 
 const struct table_stats *table_stats(const struct table *t);
+/*
+ * The pressure of n tables as JSON members, comma-separated, no braces:
+ * "name":{"count":..,"peak":..,"capacity":..,"expired":..,"evicted":..}.
+ * Returns the length of the whole text like snprintf (>= len: truncated), or -1.
+ */
+int table_stats_json(const struct table *const *tabs, size_t n, char *buf, size_t len);
 const char *table_name(const struct table *t);
 uint32_t table_capacity(const struct table *t);
 

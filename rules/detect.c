@@ -834,20 +834,7 @@ const struct detect_stats *detect_get_stats(const struct detect *d) { return &d-
 int detect_limits_json(const struct detect *d, char *buf, size_t n)
 {
     const struct table *tabs[] = { d->srcs, d->pairs, d->seen, d->bindings, d->guesses };
-    size_t used = 0;
-    for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
-        const struct table_stats *s = table_stats(tabs[i]);
-        int k = snprintf(used < n ? buf + used : NULL, used < n ? n - used : 0,
-                         "%s\"%s\":{\"count\":%u,\"peak\":%u,\"capacity\":%u,\"expired\":%llu,"
-                         "\"evicted\":%llu}",
-                         i ? "," : "", table_name(tabs[i]), s->count, s->peak,
-                         table_capacity(tabs[i]), (unsigned long long)s->expired,
-                         (unsigned long long)s->evicted);
-        if (k < 0)
-            return -1;
-        used += (size_t)k;
-    }
-    return used > INT32_MAX ? -1 : (int)used;
+    return table_stats_json(tabs, sizeof tabs / sizeof tabs[0], buf, n);
 }
 
 void detect_free(struct detect *d)

@@ -29,10 +29,11 @@ static struct slice str_of(const struct src_profile *p, struct src_str s)
 
 static struct slice cut(struct slice s) { return sl_prefix(s, SRC_STR_MAX); }
 
-/* Copy s (cut) into the profile's pool; false when the pool is full. */
-static bool pool_add(struct src_profile *p, struct slice s, struct src_str *out)
+/* Copy s, cut at max (at most 255) bytes, into the profile's pool; false when
+ * the pool is full. */
+static bool pool_add_n(struct src_profile *p, struct slice s, size_t max, struct src_str *out)
 {
-    s = cut(s);
+    s = sl_prefix(s, max < 255 ? max : 255);
     if (s.n > (size_t)SRC_POOL_BYTES - p->pool_used)
         return false;
     if (s.n)
@@ -41,6 +42,11 @@ static bool pool_add(struct src_profile *p, struct slice s, struct src_str *out)
     out->len = (uint8_t)s.n;
     p->pool_used = (uint16_t)(p->pool_used + s.n);
     return true;
+}
+
+static bool pool_add(struct src_profile *p, struct slice s, struct src_str *out)
+{
+    return pool_add_n(p, s, SRC_STR_MAX, out);
 }
 
 static bool list_has(const struct src_profile *p, const struct src_str *v, unsigned n,
@@ -117,18 +123,6 @@ static bool list_has_number(const struct src_profile *p, struct slice s)
 
 /* ---- Verdicts --------------------------------------------------------- */
 
-static bool pool_add_n(struct src_profile *p, struct slice s, size_t max, struct src_str *out)
-{
-    s = sl_prefix(s, max < 255 ? max : 255);
-    if (s.n > (size_t)SRC_POOL_BYTES - p->pool_used)
-        return false;
-    if (s.n)
-        memcpy(p->pool + p->pool_used, s.p, s.n);
-    out->off = p->pool_used;
-    out->len = (uint8_t)s.n;
-    p->pool_used = (uint16_t)(p->pool_used + s.n);
-    return true;
-}
 
 void src_add_tool(struct src_profile *p, const char *tool, bool scanner)
 {
