@@ -66,9 +66,13 @@ struct l4_handler {
     void *ctx;
     void (*udp)(void *ctx, const struct l4_meta *m, struct slice payload);
     /* data = every byte of this direction not consumed yet (libnids keeps the
-     * rest, up to the stream limit). Set *consumed to what was used. */
+     * rest, up to the stream limit). Set *consumed to what was used. *hint is
+     * the handler's own note about this direction (0 when it starts), kept
+     * for it between calls so it need not scan the same bytes again: a
+     * header block or body sent a byte per segment costs linear time, not
+     * quadratic. Capture never reads it. */
     enum tcp_verdict (*tcp)(void *ctx, const struct l4_meta *m, struct slice data,
-                            size_t *consumed);
+                            size_t *consumed, uint32_t *hint);
     /* A stream direction ended (FIN, RST, timeout, end of input) with these
      * bytes still unconsumed (may be empty). May be NULL. */
     void (*tcp_end)(void *ctx, const struct l4_meta *m, struct slice rest);

@@ -215,7 +215,15 @@ static void deliver(struct tcp_stream *a, struct half_stream *half, bool to_serv
     size_t consumed = 0;
     cur->st->tcp_bytes += (uint64_t)half->count_new;
     struct slice data = sl_make(half->data, (size_t)avail);
-    enum tcp_verdict v = cur->h->tcp(cur->h->ctx, &m, data, &consumed);
+    /* The handler's hint for each direction lives in the stream's user
+     * pointer: two 32-bit halves, no allocation per stream. */
+    _Static_assert(sizeof(uintptr_t) >= 8, "two 32-bit hints in a pointer");
+    uintptr_t u = (uintptr_t)a->user;
+    uint32_t hint = to_server ? (uint32_t)u : (uint32_t)(u >> 32);
+    enum tcp_verdict v = cur->h->tcp(cur->h->ctx, &m, data, &consumed, &hint);
+    u = to_server ? (u & ~(uintptr_t)0xffffffffu) | hint
+                  : (u & (uintptr_t)0xffffffffu) | ((uintptr_t)hint << 32);
+    a->user = (void *)u;
     if (v == TCP_IGNORE) {
         /* libnids drops this half's bytes (nothing discarded = all read) and
          * adds none; with both halves ignored it frees the stream silently
@@ -419,7 +427,8 @@ static bool midstream(struct reasm *r, const struct l4_meta *m, struct slice ip,
     size_t consumed = 0;
     r->st->tcp_bytes += payload.n;
     r->feeding = *m;
-    if (r->h->tcp(r->h->ctx, &mm, payload, &consumed) == TCP_IGNORE)
+    uint32_t hint = 0; /* a lone segment: nothing stays buffered */
+    if (r->h->tcp(r->h->ctx, &mm, payload, &consumed, &hint) == TCP_IGNORE)
         ignore_stream(&t, m->ts_us);
     return true;
 }

@@ -741,6 +741,7 @@ enum sip_result sip_parse(struct slice buf, enum sip_transport t, struct sip_msg
         } else if (cx.cl_state == CL_OK) {
             if (avail < cx.cl) {
                 *used = skip;
+                m->stream_need = skip + hdr_len + (size_t)cx.cl;
                 return SIP_INCOMPLETE;
             }
             body = cx.cl;

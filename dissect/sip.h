@@ -129,6 +129,10 @@ struct sip_msg {
     struct sip_name_addr contact; /* first Contact value */
     bool has_contact;
     int64_t content_length;    /* -1 when absent */
+    /* SIP_STREAM and SIP_INCOMPLETE with the header block complete: the bytes
+     * of buf the whole message needs (headers + Content-Length); 0 otherwise.
+     * A caller can wait for that much instead of parsing again per segment. */
+    size_t stream_need;
     struct slice content_type;
     bool has_expires;
     uint32_t expires;

@@ -154,11 +154,49 @@ static void h_udp(void *ctx, const struct l4_meta *m, struct slice payload)
     }
 }
 
-static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice data, size_t *consumed)
+/* What h_tcp knows about the first bytes of a TCP direction (capture.h *hint). */
+#define HINT_KIND 0xc0000000u
+#define HINT_HDR  0x40000000u /* value: bytes scanned without the end of a header block */
+#define HINT_BODY 0x80000000u /* value: bytes the first message needs in all */
+#define HINT_VAL  0x3fffffffu
+
+/* Does s hold an empty line (a '\n' followed by "\n" or "\r\n") at or after from?
+ * The same test as the parser's end of a header block. */
+static bool has_blank_line(struct slice s, size_t from)
+{
+    while (from < s.n) {
+        const uint8_t *nl = memchr(s.p + from, '\n', s.n - from);
+        if (!nl)
+            return false;
+        size_t i = (size_t)(nl - s.p) + 1;
+        if (i < s.n && (s.p[i] == '\n' || (s.p[i] == '\r' && i + 1 < s.n && s.p[i + 1] == '\n')))
+            return true;
+        from = i;
+    }
+    return false;
+}
+
+static uint32_t hint_of(uint32_t kind, size_t v) { return kind | (uint32_t)(v < HINT_VAL ? v : HINT_VAL); }
+
+static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice data, size_t *consumed,
+                              uint32_t *hint)
 {
     struct engine *e = ctx;
-    size_t off = 0;
     *consumed = 0;
+    /* A message still arriving: look again only when its bytes can be there,
+     * so a header block or body trickled a byte per segment is scanned once. */
+    uint32_t kind = *hint & HINT_KIND, val = *hint & HINT_VAL;
+    if (kind == HINT_BODY && data.n < val) {
+        e->cnt.tcp_waits++;
+        return TCP_CONTINUE;
+    }
+    if (kind == HINT_HDR && data.n < SIP_MAX_MSG_BYTES && !has_blank_line(data, val > 3 ? val - 3 : 0)) {
+        *hint = hint_of(HINT_HDR, data.n);
+        e->cnt.tcp_waits++;
+        return TCP_CONTINUE;
+    }
+    *hint = 0;
+    size_t off = 0;
     while (off < data.n) {
         struct slice rest = sl_drop(data, off);
         size_t used = 0;
@@ -167,6 +205,11 @@ static enum tcp_verdict h_tcp(void *ctx, const struct l4_meta *m, struct slice d
             /* Drop the CRLF keep-alives (RFC 5626 §3.5.1) sip_parse skipped:
              * kept, every later segment re-scanned them, up to tcp_buf_max. */
             off += used;
+            size_t left = data.n - off;
+            if (e->msg.stream_need > used)
+                *hint = hint_of(HINT_BODY, e->msg.stream_need - used);
+            else if (left && sl_find_byte(sl_drop(data, off), '\n') < left)
+                *hint = hint_of(HINT_HDR, left); /* a start line, no end of headers yet */
             break;
         }
         if (r == SIP_NOT_SIP) {

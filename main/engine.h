@@ -24,6 +24,7 @@ struct engine_counters {
     uint64_t sip_dgram_trailing; /* datagrams with bytes after the last message */
     uint64_t hep_messages;
     uint64_t tcp_ignored;    /* TCP directions that were not SIP */
+    uint64_t tcp_waits;      /* TCP deliveries not parsed: the awaited bytes were not there yet */
     uint64_t rtp_packets;    /* RTP packets counted in streams (media_stats) */
 };
 

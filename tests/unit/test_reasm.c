@@ -22,6 +22,7 @@ struct rec_item {
     struct l4_meta m;
     size_t n;             /* bytes offered */
     size_t consumed;      /* what the handler said it used ('t') */
+    uint32_t hint;        /* the hint capture kept for this direction ('t'): calls before */
     uint8_t data[REC_DATA]; /* the first REC_DATA of them */
 };
 
@@ -69,10 +70,14 @@ static bool looks_sip(struct slice s)
 }
 
 static enum tcp_verdict on_tcp(void *ctx, const struct l4_meta *m, struct slice data,
-                               size_t *consumed)
+                               size_t *consumed, uint32_t *hint)
 {
     (void)ctx;
     struct rec_item *it = rec_add('t', m, data);
+    /* The hint counts this direction's calls: capture must keep it per direction. */
+    if (it)
+        it->hint = *hint;
+    (*hint)++;
     if (rec.policy == IGNORE_NON_SIP && !looks_sip(data))
         return TCP_IGNORE;
     size_t used = 0;
@@ -364,6 +369,8 @@ TEST(reasm_tcp_reordered_segments_and_buffered_tail)
             CHECK(rec.it[i].m.flags == 0 && rec.it[i].m.vlan == 7);
         }
         CHECK(rec.it[2].m.frame == frame_no);
+        /* the handler's hint came back on each call of this direction */
+        CHECK(rec.it[0].hint == 0 && rec.it[1].hint == 1 && rec.it[2].hint == 2);
     }
     CHECK_EQ_INT(st.tcp_bytes, n);
     /* the server answers with half a message: it stays buffered ... */
@@ -371,6 +378,7 @@ TEST(reasm_tcp_reordered_segments_and_buffered_tail)
     conn_data(r, &k, false, resp, sizeof resp - 1);
     CHECK_EQ_INT(rec.n, 4);
     CHECK(rec.n == 4 && rec.it[3].consumed == 0 && meta_is(&rec.it[3].m, &k.s, 5060, &k.c, 40000));
+    CHECK(rec.n == 4 && rec.it[3].hint == 0); /* the other direction has its own */
     /* ... and is handed over when the run ends (NIDS_EXITING): the server's
      * half first (client -> server, nothing left), then the client's */
     rec.n = 0;
