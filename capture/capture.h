@@ -55,6 +55,7 @@ enum cap_anomaly {
     CAP_A_TCP_TABLE_FULL,   /* libnids stream table full (oldest evicted) */
     CAP_A_HEP_BAD,          /* HEP packet that could not be decoded */
     CAP_A_TUNNEL_DEPTH,     /* too many nested encapsulations */
+    CAP_A_HEP_TIME,         /* HEP time over HEP_MAX_SKEW_US from the packet's: packet time used */
     CAP_A__COUNT
 };
 

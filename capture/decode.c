@@ -60,6 +60,7 @@ static const char *const anomaly_names[CAP_A__COUNT] = {
     [CAP_A_TCP_OVERFLOW] = "tcp_overflow",
     [CAP_A_TCP_TABLE_FULL] = "tcp_table_full",
     [CAP_A_HEP_BAD] = "hep_bad",
+    [CAP_A_HEP_TIME] = "hep_time",
     [CAP_A_TUNNEL_DEPTH] = "tunnel_depth",
 };
 

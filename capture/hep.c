@@ -228,5 +228,10 @@ int hep_parse(struct slice p, const struct l4_meta *outer, struct hep_msg *out)
     int rc = p.p[0] == 'H' ? parse_v3(p, outer, out) : parse_v2(p, out);
     if (rc != 1)
         out->payload = SL_NULL;
+    uint64_t t = out->inner.ts_us, o = outer->ts_us;
+    if (rc == 1 && (t > o ? t - o : o - t) > HEP_MAX_SKEW_US) {
+        out->inner.ts_us = o;
+        out->time_clamped = true;
+    }
     return rc;
 }

@@ -13,11 +13,17 @@
 
 #include "capture/capture.h"
 
+/* The most a HEP agent's clock may differ from the capture's: beyond it the
+ * packet's own time is used (a broken or hostile agent must not move the
+ * clock every table expires by). One hour allows an agent without NTP. */
+#define HEP_MAX_SKEW_US (3600 * 1000000ull)
+
 struct hep_msg {
     struct l4_meta inner;   /* outer meta with HEP's addresses, ports, proto, time; L4_F_HEP set */
     uint8_t payload_type;   /* 1 = SIP (HEPv3 chunk 11; HEPv2: 1) */
     uint32_t capture_id;
     struct slice payload;
+    bool time_clamped;      /* HEP's time was beyond HEP_MAX_SKEW_US: inner.ts_us is the packet's */
 };
 
 /* Cheap check: does this UDP payload start like HEP v2 or v3? */

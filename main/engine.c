@@ -136,6 +136,8 @@ static void h_udp(void *ctx, const struct l4_meta *m, struct slice payload)
         int r = hep_parse(payload, m, &hm);
         if (r == 1) {
             e->cap.hep++;
+            if (hm.time_clamped)
+                e->cap.anomalies[CAP_A_HEP_TIME]++;
             if (hm.payload_type == 1) {
                 e->cnt.hep_messages++;
                 sip_datagram(e, &hm.inner, hm.payload);

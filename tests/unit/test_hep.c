@@ -156,7 +156,7 @@ static void hep3_v4(struct hb *h)
 
 static void hb_close(struct hb *h) { put16(h->b + 4, (unsigned)h->n); }
 
-static const struct l4_meta outer = { .ts_us = 5,
+static const struct l4_meta outer = { .ts_us = 1700000000000000u, /* HEP's times are near it */
                                       .sport = 40000,
                                       .dport = 9060,
                                       .proto = IPPROTO_UDP,
@@ -198,6 +198,7 @@ TEST(hep3_handbuilt)
     CHECK_EQ_INT(m.inner.dport, 5060);
     CHECK_EQ_INT(m.inner.proto, IPPROTO_UDP);
     CHECK_EQ_INT(m.inner.ts_us, 1700000000000250u);
+    CHECK(!m.time_clamped);
     CHECK_EQ_INT(m.inner.flags, L4_F_HEP);
     CHECK_EQ_INT(m.inner.vlan, 12);
     CHECK_EQ_INT(m.inner.input, 2);
@@ -224,9 +225,24 @@ TEST(hep3_handbuilt)
     CHECK(addr_is(&m.inner.src, "2001:db8::1") && addr_is(&m.inner.dst, "2001:db8::2"));
     CHECK_EQ_INT(m.inner.flags, L4_F_HEP | L4_F_IPV6 | L4_F_TUNNEL);
     CHECK_EQ_INT(m.inner.proto, IPPROTO_TCP);
-    CHECK_EQ_INT(m.inner.ts_us, 5);
+    CHECK_EQ_INT(m.inner.ts_us, 1700000000000000u);
+    CHECK(!m.time_clamped);
     CHECK_EQ_INT(m.capture_id, 3);
     CHECK_EQ_INT(m.payload_type, 0); /* no chunk 11 */
+
+    /* A HEP time days away from the packet's (a broken or hostile agent) is
+     * replaced by the packet's: it must not move the clock tables expire by. */
+    struct l4_meta later = outer;
+    later.ts_us = 1700000000000000u + 2 * 24 * 3600 * 1000000ull;
+    hep3_v4(&h);
+    hb_close(&h);
+    CHECK_EQ_INT(hep_parse(sl_make(h.b, h.n), &later, &m), 1);
+    CHECK(m.time_clamped);
+    CHECK_EQ_INT(m.inner.ts_us, later.ts_us);
+    later.ts_us = 1700000000000000u + HEP_MAX_SKEW_US; /* just inside: kept */
+    CHECK_EQ_INT(hep_parse(sl_make(h.b, h.n), &later, &m), 1);
+    CHECK(!m.time_clamped);
+    CHECK_EQ_INT(m.inner.ts_us, 1700000000000250u);
 
     /* Not HEP at all. */
     CHECK(!hep_looks_like(SL_LIT(INVITE)));
