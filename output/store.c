@@ -64,9 +64,13 @@ static uint64_t wall_us(void)
  * the store writes nothing more and counts what it dropped. */
 void store_fail(struct store *s, const char *what)
 {
-    if (!s->failed)
-        snprintf(s->err, sizeof s->err, "%s: %s: %s", s->path, what,
-                 s->db ? sqlite3_errmsg(s->db) : "store closed");
+    if (!s->failed) {
+        int code = s->db ? sqlite3_extended_errcode(s->db) & 0xff : 0;
+        snprintf(s->err, sizeof s->err, "%s: %s: %s%s", s->path, what,
+                 s->db ? sqlite3_errmsg(s->db) : "store closed",
+                 code == SQLITE_FULL ? ": free space there or give --db a file on another disk"
+                 : code == SQLITE_READONLY ? ": check file and folder permissions" : "");
+    }
     s->failed = true;
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

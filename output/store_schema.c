@@ -191,8 +191,15 @@ sqlite3 *store_db_open(const char *path, bool write, char *err, size_t errlen)
         snprintf(sql, sizeof sql, "BEGIN;%sPRAGMA user_version=%d;COMMIT;", SCHEMA_SQL,
                  STORE_SCHEMA_VERSION);
         if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            /* The cause, before ROLLBACK's own message replaces it. */
+            char what[256];
+            int code = sqlite3_extended_errcode(db) & 0xff;
+            snprintf(what, sizeof what, "cannot create the schema: %s%s", sqlite3_errmsg(db),
+                     code == SQLITE_FULL ? ": free space there or give --db a file on another disk" : "");
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return fail(db, err, errlen, path, "cannot create the schema");
+            sqlite3_close(db);
+            snprintf(err, errlen, "%s: %s", path, what);
+            return NULL;
         }
     }
     return db;

@@ -30,6 +30,30 @@ expect_exit() {
 }
 
 sip=pcaps/public/suricata-verify/sip-method/sip.pcap
+
+# A full disk (a tiny tmpfs; root only): one line that names the file and the
+# fix, exit 1, and the other outputs are complete and sound.
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/full" && mount -t tmpfs -o size=96k tmpfs "$tmp/full" 2>/dev/null; then
+    trap 'umount "$tmp/full" 2>/dev/null; rm -rf "$tmp"' EXIT
+    big=pcaps/public/sip-attacks/SIP-Bruteforce-Single-IP.pcap
+    # too small for the schema, then room for the schema but not the first batch
+    expect_exit 1 "schema: database or disk is full: free space there" -- "$bin" analyze -q -r "$big" --db "$tmp/full/a.db"
+    rm -f "$tmp/full/"*
+    mount -o remount,size=400k "$tmp/full"
+    expect_exit 1 "commit: database or disk is full: free space there" -- "$bin" analyze -q -r "$big" --db "$tmp/full/a.db"
+    if [ "$(sqlite3 "$tmp/full/a.db" "pragma integrity_check" 2>&1)" = "ok" ]; then ok; else bad "full disk: the store is not sound"; fi
+    rm -f "$tmp/full/"*
+    expect_exit 1 "e.json: write: No space left" -- "$bin" analyze -q -r "$big" --db "$tmp/f.db" --eve "$tmp/full/e.json"
+    if [ "$(sqlite3 "$tmp/f.db" "pragma integrity_check; select status || ' ' || sip_messages from runs; select count(*) from sip_messages" 2>&1 | tr '\n' ' ')" = "ok finished 2645 2645 " ]; then
+        ok
+    else
+        bad "full disk for --eve: the store is not whole"
+    fi
+    umount "$tmp/full"
+    trap 'rm -rf "$tmp"' EXIT
+else
+    echo "cli: full-disk checks skipped (need root to mount a tmpfs)"
+fi
 expect_exit 2 "unknown command" -- "$bin" frobnicate
 expect_exit 2 "no input" -- "$bin" analyze --db "$tmp/a.db"
 expect_exit 2 "bad option" -- "$bin" analyze --bogus -r "$sip"
