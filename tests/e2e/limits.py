@@ -511,8 +511,13 @@ def store_cache_mib():
 def run_sipsift(binary, pcap, db, timeout):
     """(exit status, peak RSS in KiB of this one child, seconds)."""
     start = time.monotonic()
+    env = dict(os.environ)
+    # ASan keeps freed blocks in a 256 MiB quarantine by default: memory that
+    # churns (fragments, queued segments) would look like growth. A small one
+    # keeps its use-after-free checks and the RSS comparable between sizes.
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4").lstrip(":")
     p = subprocess.Popen([binary, "analyze", "-q", "-r", pcap, "--db", db],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = start + timeout
     while True:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -585,6 +590,7 @@ def main():
                 r1, r2 = f1.result(), f2.result()
                 min_child[0] = min(min_child[0], r1["rss"], r2["rss"])
                 results = []
+                notes = []
 
                 def add(ok, text, why=None):
                     results.append((ok, text, why))
@@ -601,9 +607,15 @@ def main():
                 cache = store_cache_mib()
                 db1, db2 = r1.get("db_bytes", 0) / (1 << 20), r2.get("db_bytes", 0) / (1 << 20)
                 allow = 1.1 * (min(cache, db2) - min(cache, db1))
-                add(growth <= margin_mib + allow, "flat: RSS(%d) - RSS(%d) = %+.1f MiB <= %d MiB + %.1f MiB "
-                    "of store cache (store %.1f -> %.1f MiB, cache bound %d MiB)" % (
-                        r2["n"], r1["n"], growth, margin_mib, allow, db1, db2, cache), sc.get("known_flat"))
+                flat = "flat: RSS(%d) - RSS(%d) = %+.1f MiB <= %d MiB + %.1f MiB of store cache (store " \
+                    "%.1f -> %.1f MiB, cache bound %d MiB)" % (r2["n"], r1["n"], growth, margin_mib, allow,
+                                                              db1, db2, cache)
+                if san and sc.get("known_flat"):
+                    # Known growth is measured on the plain build; ASan's smaller
+                    # sizes and wider margin would hide it, not fix it.
+                    notes.append("  (%s: not judged under ASan, known gap)" % flat)
+                else:
+                    add(growth <= margin_mib + allow, flat, sc.get("known_flat"))
                 for r in (r1, r2):
                     if "limits" not in r:
                         add(False, "size %d: no run row in the store" % r["n"])
@@ -616,6 +628,8 @@ def main():
                       "peak RSS %.1f MiB / %.1f MiB" % (
                           r1["n"], r1["frames"], r1["bytes"] / 1e6, r1["secs"], r2["n"], r2["frames"],
                           r2["bytes"] / 1e6, r2["secs"], r1["rss"] / MIB, r2["rss"] / MIB))
+                for line in notes:
+                    print(line)
                 for ok, text, why in results:
                     with lock:
                         if why is not None and not ok:
