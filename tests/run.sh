@@ -38,6 +38,7 @@ run_suite golden $py tests/e2e/golden.py "$build/sipsift"
 run_suite detect $py tests/e2e/detect.py "$build/sipsift"
 run_suite media $py tests/e2e/media.py "$build/sipsift"
 run_suite live sh tests/e2e/live.sh "$build/sipsift"
+run_suite limits $py tests/e2e/limits.py "$build/sipsift"
 rm -f "$log"
 echo "all ($build): $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
