@@ -97,3 +97,5 @@ void ip6map_free(struct ip6map *m)
     free(m->free_slots);
     free(m);
 }
+
+const struct table *ip6map_table(const struct ip6map *m) { return m->fwd; }

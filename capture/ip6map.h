@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lib/ipaddr.h"
+#include "lib/table.h"
 
 struct ip6map;
 
@@ -28,5 +29,7 @@ static inline bool ip6map_reserved(uint32_t v4_net)
     return (((const uint8_t *)&v4_net)[0] & 0xf0) == 0xf0;
 }
 void ip6map_free(struct ip6map *m);
+/* The address table (name "ip6_tcp_map"), for the run's limits. */
+const struct table *ip6map_table(const struct ip6map *m);
 
 #endif

@@ -526,3 +526,5 @@ void reasm_free(struct reasm *r)
     }
     release(r);
 }
+
+const struct table *reasm_ip6map_table(const struct reasm *r) { return ip6map_table(r->map6); }

@@ -10,6 +10,7 @@
 #define SIPSIFT_REASM_H
 
 #include "capture/capture.h"
+#include "lib/table.h"
 
 struct reasm_cfg {
     uint32_t tcp_streams;     /* libnids n_tcp_streams (3/4 usable) */
@@ -45,5 +46,7 @@ void reasm_tick(struct reasm *r, uint64_t now_us);
 
 /* End of all input: flushes open streams (handler->tcp_end), frees everything. */
 void reasm_free(struct reasm *r);
+/* The tables reassembly keeps (today the IPv6 address map), for the run's limits. */
+const struct table *reasm_ip6map_table(const struct reasm *r);
 
 #endif
