@@ -89,6 +89,7 @@ struct capture_stats {
     uint64_t truncated;            /* caplen < wire length */
     uint64_t frags_v4, frags_v6;   /* fragments seen */
     uint64_t reassembled_v6;       /* IPv6 datagrams rebuilt */
+    uint64_t reassembled_v4;       /* IPv4 datagrams rebuilt */
     uint64_t tcp_streams;          /* streams libnids established */
     uint64_t tcp_bytes;            /* stream bytes delivered */
     uint64_t anomalies[CAP_A__COUNT];

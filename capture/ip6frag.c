@@ -61,10 +61,19 @@ static void on_remove(void *ctx, void *value, enum table_why why)
 struct ip6frag *ip6frag_new(uint32_t max_sets, uint32_t max_bytes, uint64_t timeout_us,
                             const struct l4_handler *h, struct capture_stats *st)
 {
+    return ip6frag_new_named("ip6_fragments", max_sets, max_bytes, timeout_us, h, st);
+}
+
+const struct table *ip6frag_table(const struct ip6frag *f) { return f->sets; }
+
+struct ip6frag *ip6frag_new_named(const char *name, uint32_t max_sets, uint32_t max_bytes,
+                                  uint64_t timeout_us, const struct l4_handler *h,
+                                  struct capture_stats *st)
+{
     struct ip6frag *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    struct table_cfg c = { "ip6_fragments", max_sets, sizeof(struct fragset), 36, timeout_us,
+    struct table_cfg c = { name, max_sets, sizeof(struct fragset), 36, timeout_us,
                            on_remove, f };
     f->sets = table_new(&c);
     if (!f->sets) {

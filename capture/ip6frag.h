@@ -3,7 +3,10 @@
  * Bounded in sets and bytes, expired by capture time 60 s after a set's first
  * fragment; overlapping fragments drop the whole set (RFC 5722). Exact
  * duplicates, and copies arriving after the datagram was rebuilt, are dropped
- * silently. Not for IPv4 (libnids does that).
+ * silently. IPv4 fragments use it too (reasm.c writes their offset, MF bit,
+ * protocol and identification as an 8-byte pseudo fragment header): libnids'
+ * own IPv4 defragmenter has no bound on destinations and expires by the wall
+ * clock, so an offline run kept every incomplete set it ever saw.
  */
 #ifndef SIPSIFT_IP6FRAG_H
 #define SIPSIFT_IP6FRAG_H
@@ -12,6 +15,7 @@
 #include <stdint.h>
 
 #include "capture/capture.h"
+#include "lib/table.h"
 
 #define IP6FRAG_MAX_RANGES 64      /* fragments per set; more -> CAP_A_FRAG_LIMIT */
 #define IP6FRAG_MAX_DATAGRAM 65535 /* largest rebuilt payload */
@@ -22,6 +26,12 @@ struct ip6frag;
  * counts frags_v6 and reassembled_v6. Owner: the caller, free with ip6frag_free. */
 struct ip6frag *ip6frag_new(uint32_t max_sets, uint32_t max_bytes, uint64_t timeout_us,
                             const struct l4_handler *h, struct capture_stats *st);
+/* The same with the table's name for the run's limits (ip6frag_new: "ip6_fragments").
+ * st's frags_v6/reassembled_v6 are counted only when st is given. */
+struct ip6frag *ip6frag_new_named(const char *name, uint32_t max_sets, uint32_t max_bytes,
+                                  uint64_t timeout_us, const struct l4_handler *h,
+                                  struct capture_stats *st);
+const struct table *ip6frag_table(const struct ip6frag *f);
 /*
  * Add one fragment (fh = 8-byte fragment header, frag = the data after it).
  * True when the set is complete: *out is the upper-layer payload (owned by

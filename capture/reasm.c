@@ -35,6 +35,7 @@ struct reasm {
     struct capture_stats *st;
     pcap_t *dead;
     struct ip6frag *frag6;
+    struct ip6frag *frag4;
     struct ip6map *map6;
     struct table *ignored;    /* 4-tuples of streams the handler ignored */
     struct l4_meta feeding;   /* meta of the packet inside nids_pcap_handler */
@@ -42,6 +43,7 @@ struct reasm {
     uint16_t shim_id;
     uint8_t shim[65535];      /* IPv4 rewrite of an IPv6 TCP segment */
     uint8_t opts_copy[65535]; /* a packet with IPv4 options, which libnids writes to */
+    uint8_t whole4[65535];    /* an IPv4 datagram rebuilt from its fragments */
 };
 
 /*
@@ -72,6 +74,10 @@ void reasm_default_cfg(struct reasm_cfg *c)
     c->ip6_frag_sets = 4096;
     c->ip6_frag_bytes = 16u << 20;
     c->ip6_frag_timeout_us = 60u * 1000000u; /* RFC 8200 §4.5: 60 s */
+    /* IPv4 the same, expired after 30 s of capture time (Linux ipfrag_time). */
+    c->ip4_frag_sets = 4096;
+    c->ip4_frag_bytes = 16u << 20;
+    c->ip4_frag_timeout_us = 30u * 1000000u;
     /* Two addresses per TCP/IPv6 stream; 65,536 stand-ins (~2 MB) cover
      * 32k concurrent peers before the least recently used one is recycled. */
     c->ip6_map_entries = 65536;
@@ -288,6 +294,7 @@ static void release(struct reasm *r)
     if (r->dead)
         pcap_close(r->dead);
     ip6frag_free(r->frag6);
+    ip6frag_free(r->frag4);
     ip6map_free(r->map6);
     table_free(r->ignored);
     free(r);
@@ -322,11 +329,13 @@ struct reasm *reasm_new(const struct reasm_cfg *c, const struct l4_handler *h,
     r->dead = pcap_open_dead(DLT_RAW, 65535);
     /* The decoder counts fragments seen (frags_v6); we count datagrams rebuilt. */
     r->frag6 = ip6frag_new(c->ip6_frag_sets, c->ip6_frag_bytes, c->ip6_frag_timeout_us, h, NULL);
+    r->frag4 = ip6frag_new_named("ip4_fragments", c->ip4_frag_sets ? c->ip4_frag_sets : 1,
+                                 c->ip4_frag_bytes, c->ip4_frag_timeout_us, h, NULL);
     r->map6 = ip6map_new(c->ip6_map_entries);
     struct table_cfg ic = { "tcp_ignored", REASM_IGNORED_MAX, 1, 12, REASM_IGNORED_IDLE_US,
                             NULL, NULL };
     r->ignored = table_new(&ic);
-    if (!r->dead || !r->frag6 || !r->map6 || !r->ignored) {
+    if (!r->dead || !r->frag6 || !r->frag4 || !r->map6 || !r->ignored) {
         snprintf(err, errlen, "out of memory");
         release(r);
         return NULL;
@@ -433,6 +442,62 @@ static bool midstream(struct reasm *r, const struct l4_meta *m, struct slice ip,
     return true;
 }
 
+/*
+ * An IPv4 fragment: into its set (ip6frag.c, with an 8-byte pseudo fragment
+ * header: protocol, byte offset | MF, a v4 marker, protocol, identification),
+ * and once the set is whole, the datagram goes on as if it had come unfragmented:
+ * UDP to the handler (flag L4_F_FRAGMENTED), TCP to libnids.
+ */
+static void defrag4(struct reasm *r, const struct l4_meta *m, struct slice ip)
+{
+    size_t ihl = (size_t)(ip.p[0] & 0x0f) * 4, tot = be16(ip.p + 2);
+    if (ihl < 20 || tot < ihl) {
+        report_at(m, CAP_A_BAD_IP);
+        return;
+    }
+    uint16_t ff = be16(ip.p + 6);
+    uint16_t off = (uint16_t)(((ff & 0x1fffu) << 3) | ((ff & 0x2000u) ? 1u : 0u));
+    uint8_t fh[8] = { ip.p[9], 0, (uint8_t)(off >> 8), (uint8_t)off, 0x40, ip.p[9], ip.p[4], ip.p[5] };
+    struct l4_meta fm = *m;
+    ip_from_v4(&fm.src, ip.p + 12);
+    ip_from_v4(&fm.dst, ip.p + 16);
+    fm.flags = (uint8_t)((fm.flags & ~L4_F_IPV6) | L4_F_FRAGMENTED);
+    struct slice out;
+    uint8_t proto;
+    if (!ip6frag_add(r->frag4, &fm, sl_make(fh, sizeof fh), sl_make(ip.p + ihl, tot - ihl), &out, &proto))
+        return;
+    r->st->reassembled_v4++;
+    if (proto == IPPROTO_UDP) {
+        if (out.n < 8 || be16(out.p + 4) < 8) {
+            report_at(&fm, CAP_A_BAD_L4);
+            return;
+        }
+        size_t ulen = be16(out.p + 4);
+        fm.sport = be16(out.p);
+        fm.dport = be16(out.p + 2);
+        fm.proto = IPPROTO_UDP;
+        /* The UDP length decides where the payload ends; trailing bytes are padding. */
+        r->h->udp(r->h->ctx, &fm, sl_make(out.p + 8, (ulen < out.n ? ulen : out.n) - 8));
+        return;
+    }
+    if (proto != IPPROTO_TCP || out.n + 20 > sizeof r->whole4)
+        return;
+    /* A plain IPv4 header (no options, not fragmented) over the rebuilt segment. */
+    uint8_t *w = r->whole4;
+    memcpy(w, ip.p, 20);
+    w[0] = 0x45;
+    w[2] = (uint8_t)((out.n + 20) >> 8);
+    w[3] = (uint8_t)(out.n + 20);
+    w[6] = w[7] = 0;
+    w[10] = w[11] = 0; /* checksums are not checked (no_checksums) */
+    memcpy(w + 20, out.p, out.n);
+    struct slice whole = sl_make(w, out.n + 20);
+    struct l4_meta wm = *m;
+    wm.flags |= L4_F_FRAGMENTED;
+    if (!midstream(r, &wm, whole, NULL, NULL))
+        feed(r, &wm, whole);
+}
+
 void reasm_ipv4(struct reasm *r, const struct l4_meta *m, struct slice ip)
 {
     if (ip.n < 20 || (ip.p[0] >> 4) != 4)
@@ -451,6 +516,10 @@ void reasm_ipv4(struct reasm *r, const struct l4_meta *m, struct slice ip)
     if (be16(ip.p + 2) > ip.n)
         return;
     bool fragment = (be16(ip.p + 6) & 0x3fff) != 0; /* MF or an offset */
+    if (fragment) {
+        defrag4(r, m, ip);
+        return;
+    }
     if (!fragment && ip.p[9] == IPPROTO_UDP)
         return; /* unfragmented UDP is the decoder's fast path, never libnids' */
     if (!fragment && ip.p[9] == IPPROTO_TCP && midstream(r, m, ip, NULL, NULL))
@@ -508,6 +577,7 @@ void reasm_tcp6(struct reasm *r, const struct l4_meta *m, struct slice seg)
 void reasm_tick(struct reasm *r, uint64_t now_us)
 {
     ip6frag_tick(r->frag6, now_us);
+    ip6frag_tick(r->frag4, now_us);
     table_expire(r->ignored, now_us);
 }
 
@@ -527,4 +597,9 @@ void reasm_free(struct reasm *r)
     release(r);
 }
 
-const struct table *reasm_ip6map_table(const struct reasm *r) { return ip6map_table(r->map6); }
+int reasm_limits_json(const struct reasm *r, char *buf, size_t n)
+{
+    const struct table *tabs[] = { ip6frag_table(r->frag4), ip6frag_table(r->frag6),
+                                   ip6map_table(r->map6) };
+    return table_stats_json(tabs, sizeof tabs / sizeof tabs[0], buf, n);
+}

@@ -19,6 +19,9 @@ struct reasm_cfg {
     uint32_t ip6_frag_bytes;  /* total bytes held in IPv6 fragments */
     uint32_t ip6_frag_timeout_us;
     uint32_t ip6_map_entries; /* IPv6 addresses mapped into 240/4 */
+    uint32_t ip4_frag_sets;   /* concurrent IPv4 fragment sets */
+    uint32_t ip4_frag_bytes;  /* total bytes held in IPv4 fragments */
+    uint32_t ip4_frag_timeout_us;
 };
 
 void reasm_default_cfg(struct reasm_cfg *c);
@@ -27,7 +30,8 @@ void reasm_default_cfg(struct reasm_cfg *c);
 struct reasm *reasm_new(const struct reasm_cfg *c, const struct l4_handler *h,
                         struct capture_stats *st, char *err, size_t errlen);
 
-/* A whole IPv4 packet (from its header) that needs libnids: TCP, or a fragment.
+/* A whole IPv4 packet (from its header) that needs reassembly: TCP (libnids),
+ * or a fragment (rebuilt here, then its UDP delivered or its TCP fed to libnids).
  * m carries time, input, frame, vlan, flags; addresses are read from ip. */
 void reasm_ipv4(struct reasm *r, const struct l4_meta *m, struct slice ip);
 
@@ -46,7 +50,8 @@ void reasm_tick(struct reasm *r, uint64_t now_us);
 
 /* End of all input: flushes open streams (handler->tcp_end), frees everything. */
 void reasm_free(struct reasm *r);
-/* The tables reassembly keeps (today the IPv6 address map), for the run's limits. */
-const struct table *reasm_ip6map_table(const struct reasm *r);
+/* The tables reassembly keeps (IPv4 and IPv6 fragment sets, the IPv6 address
+ * map) as JSON members for the run's limits, like table_stats_json. */
+int reasm_limits_json(const struct reasm *r, char *buf, size_t n);
 
 #endif

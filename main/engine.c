@@ -37,7 +37,7 @@ struct engine {
     struct crack *crack;
     struct geoip *geoip;
     struct media *media;
-    char reasm_limits[256]; /* reassembly's tables as JSON members, kept when it is freed */
+    char reasm_limits[512]; /* reassembly's tables as JSON members, kept when it is freed */
     struct dump *dump;          /* --dump-calls, NULL without */
     const struct frame *frame;  /* the frame being decoded, for the dump */
     uint64_t frame_no;
@@ -382,8 +382,8 @@ void engine_frame(struct engine *e, const struct frame *f, uint32_t input)
 void engine_finish(struct engine *e)
 {
     if (e->reasm) {
-        const struct table *t = reasm_ip6map_table(e->reasm);
-        if (table_stats_json(&t, 1, e->reasm_limits, sizeof e->reasm_limits) >= (int)sizeof e->reasm_limits)
+        if (reasm_limits_json(e->reasm, e->reasm_limits, sizeof e->reasm_limits) >=
+            (int)sizeof e->reasm_limits)
             e->reasm_limits[0] = '\0';
         reasm_free(e->reasm); /* flushes open TCP streams into the state */
         e->reasm = NULL;
@@ -421,13 +421,10 @@ int engine_limits_json(const struct engine *e, char *buf, size_t n)
         return -1;
     used += (size_t)j;
     /* reassembly's tables: live now, or as engine_finish left them */
-    char live[256] = "";
+    char live[512] = "";
     const char *ra = e->reasm_limits;
-    if (e->reasm) {
-        const struct table *t = reasm_ip6map_table(e->reasm);
-        if (table_stats_json(&t, 1, live, sizeof live) < (int)sizeof live)
-            ra = live;
-    }
+    if (e->reasm && reasm_limits_json(e->reasm, live, sizeof live) < (int)sizeof live)
+        ra = live;
     if (*ra) {
         int r = snprintf(used < n ? buf + used : NULL, used < n ? n - used : 0, ",%s", ra);
         if (r < 0)

@@ -243,7 +243,7 @@ json_t *js_capture_stats(const struct capture_stats *st)
 #define F(name) js_set(o, #name, js_uint(st->name))
     F(frames); F(bytes); F(ipv4); F(ipv6); F(non_ip); F(udp); F(tcp); F(other_l4);
     F(vlan); F(pppoe); F(gre); F(ipip); F(hep); F(truncated); F(frags_v4); F(frags_v6);
-    F(reassembled_v6); F(tcp_streams); F(tcp_bytes);
+    F(reassembled_v4); F(reassembled_v6); F(tcp_streams); F(tcp_bytes);
 #undef F
     json_t *a = json_object();
     if (a) {

@@ -439,18 +439,15 @@ SCENARIOS = [
          doc="SIP/TCP streams with a hole and 80 KB queued after it (libnids prunes over 64 KiB)",
          checks=[anomaly("tcp_overflow", lambda n: n)]),
     dict(name="frag4-one-host", build=b_frag4(2, 1), n=100000, n_san=50000,
-         doc="IPv4 first fragments that never complete, to one host (libnids: 256 KiB a host)",
-         checks=[anomaly("frag_limit", lambda n: 1,
-                         known="libnids evicts IPv4 fragment sets over 256 KiB a destination "
-                               "silently: frag_limit stays 0")]),
+         doc="IPv4 first fragments that never complete, to one host, 2 us apart: 4,096 sets, LRU",
+         checks=[anomaly("frag_limit", lambda n: n - 4096),
+                 lim("ip4_fragments", evicted=True, full=True, no_expiry=True)]),
     dict(name="frag4-many-hosts", build=b_frag4(1000, 1 << 20), n=50000, n_san=25000,
-         doc="IPv4 first fragments that never complete, 1 ms apart, each to a new destination",
-         known_flat="libnids holds IPv4 fragment sets per destination (256 KiB each) with no "
-                    "bound on destinations, and expires them after 30 s of wall-clock time, not "
-                    "capture time: offline, nothing expires",
-         checks=[anomaly("frag_timeout", lambda n: 1,
-                         known="an IPv4 fragment set that never completes is never counted "
-                               "(frag_timeout covers IPv6 only)")]),
+         doc="IPv4 first fragments that never complete, 1 ms apart, each to a new destination "
+             "(30,000 would live 30 s: the 4,096 sets evict, the rest expire)",
+         checks=[anomaly("frag_limit", lambda n: n // 2),
+                 anomaly("frag_timeout", lambda n: 1),
+                 lim("ip4_fragments", evicted=True, full=True)]),
     dict(name="frag6-sets", build=b_frag6(2, 0), n=20000, n_san=20000,
          doc="IPv6 first fragments that never complete, packed: 4,096 sets, LRU",
          checks=[anomaly("frag_limit", lambda n: n - 4096)]),

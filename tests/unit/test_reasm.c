@@ -393,6 +393,35 @@ TEST(reasm_tcp_reordered_segments_and_buffered_tail)
     CHECK_EQ_INT(n_anomalies(), 0);
 }
 
+/* A TCP segment cut into two IPv4 fragments (sent last first) is rebuilt by
+ * sipsift (capture/ip6frag.c) and reaches the stream once, whole. */
+TEST(reasm_tcp_segment_in_ipv4_fragments)
+{
+    struct reasm *r = start(NULL);
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    rec.policy = EAT_MESSAGES;
+    struct conn k = conn4(40100);
+    conn_open(r, &k);
+    static const char s[] = MSG1;
+    static uint8_t seg[4096], pkt[4200];
+    size_t sn = tcp(seg, k.cport, k.sport, k.cseq, k.sseq, TH_ACK | TH_PSH, s, sizeof s - 1);
+    size_t cut = 48; /* a multiple of 8: the TCP header and 28 bytes of SIP */
+    CHECK(sn > cut);
+    feed4(r, pkt, ip4(pkt, &k.c, &k.s, IPPROTO_TCP, 0x3131, (uint16_t)(cut / 8), seg + cut, sn - cut));
+    CHECK_EQ_INT(rec.n, 0);
+    feed4(r, pkt, ip4(pkt, &k.c, &k.s, IPPROTO_TCP, 0x3131, 0x2000, seg, cut));
+    CHECK_EQ_INT(rec.n, 1);
+    if (rec.n == 1) {
+        /* (stream bytes carry no per-packet flags: L4_F_FRAGMENTED is for datagrams) */
+        CHECK(item_is(&rec.it[0], s, sizeof s - 1) && rec.it[0].consumed == sizeof s - 1);
+    }
+    CHECK_EQ_INT(st.reassembled_v4, 1);
+    CHECK_EQ_INT(n_anomalies(), 0);
+    reasm_free(r);
+}
+
 TEST(reasm_tcp_close_and_reset_end_the_stream)
 {
     struct reasm *r = start(NULL);
