@@ -199,7 +199,11 @@ static enum start_kind classify(struct slice line, bool complete)
 
 bool sip_looks_like(struct slice buf)
 {
-    while (buf.n && (buf.p[0] == '\r' || buf.p[0] == '\n'))
+    /* Skip what sip_parse skips (keep-alive CRLFs, NUL/SP/HTAB junk): a
+     * datagram the parser would take must not be refused here, or a space
+     * before the start line would hide a message from the analysis. */
+    while (buf.n && (buf.p[0] == '\r' || buf.p[0] == '\n' || buf.p[0] == 0 || buf.p[0] == ' ' ||
+                     buf.p[0] == '\t'))
         buf = sl_drop(buf, 1);
     struct slice line = sl_prefix(buf, sl_find_byte(buf, '\n'));
     if (line.n && line.p[line.n - 1] == '\r')

@@ -286,6 +286,9 @@ TEST(sip_looks_like_sip_not_http)
     CHECK(sip_looks_like(SL_LIT("SIP/2.0 100 \r\n")));
     CHECK(sip_looks_like(SL_LIT("SIP/2.0 200")));
     CHECK(sip_looks_like(SL_LIT("\r\n\r\nOPTIONS sip:a@b SIP/2.0\n")));
+    /* junk the parser skips (and flags) must not hide a message here */
+    CHECK(sip_looks_like(SL_LIT(" \t\0INVITE sip:a@b SIP/2.0\r\n")));
+    CHECK(!sip_looks_like(SL_LIT("  \0 \r\n")));
     CHECK(sip_looks_like(SL_LIT("FOO.bar sip:a@b SIP/7.0\r\n"))); /* SIP, if not a version we speak */
     /* SSDP and HTTP (suricata-verify sip-ssdp-pm, nDPI http_on_sip_port) */
     CHECK(!sip_looks_like(SL_LIT("NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n")));
