@@ -95,6 +95,22 @@ static void w_inputs(FILE *out, struct report *r)
             fputs("-\n", out);
     }
     sqlite3_finalize(st);
+    /* Live runs: what the kernel says it could not hand over (docs/deploy.md). */
+    st = rq_prepare(r, "SELECT json_extract(value, '$.interface'), json_extract(value, '$.ps_recv'),"
+                       " json_extract(value, '$.ps_drop'), json_extract(value, '$.ps_ifdrop')"
+                       " FROM runs, json_each(runs.capture_stats, '$.live') WHERE runs.id = ?1");
+    int n = 0;
+    while (rq_step(r, st)) {
+        char c2[32], c3[32];
+        if (n++ == 0)
+            fprintf(out, "  %-32s %12s  %12s  %12s\n", "INTERFACE (kernel counters)", "RECEIVED",
+                    "DROPPED", "IF DROPPED");
+        fputs("  ", out);
+        cell_col(out, st, 0, 32, true);
+        fprintf(out, " %12s  %12s  %12s\n", count_str(sqlite3_column_int64(st, 1), c),
+                count_str(sqlite3_column_int64(st, 2), c2), count_str(sqlite3_column_int64(st, 3), c3));
+    }
+    sqlite3_finalize(st);
 }
 
 /* "  label   count   k1 n1 · k2 n2 ..." from rows (key, count), at most 8. */

@@ -193,6 +193,9 @@ for f in pcaps/generated/svcrack-dict.pcap pcaps/generated/sipp-tollfraud.pcap \
     [ "$live_rc" -eq 0 ] && ok || bad "$f: live run exit $live_rc: $(head -c 300 "$tmp/live$n.err")"
     "$bin" report --db "$tmp/live$n.db" --json >"$tmp/live$n.json" 2>>"$tmp/live$n.err"
     compare "$tmp/off$n.json" "$tmp/live$n.json" "$f"
+    # the summary printed at the stop shows the kernel's counters of the interface
+    grep -q "^  $ifb .* 0 *0$" "$tmp/live$n.out" && ok ||
+        bad "$f: the summary lacks the interface's kernel counters: $(grep -A2 INTERFACE "$tmp/live$n.out")"
 done
 
 # --- 2. SIGTERM in mid-stream: committed rows kept, store intact -----------
