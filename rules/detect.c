@@ -38,6 +38,7 @@ enum {
     K_ENUM,     /* pair: (source, target) enumeration counter */
     K_BF,       /* pair: (source, user) brute-force record */
     K_FLOOD_DST,/* pair: (target) requests from anyone */
+    K_REGQ,     /* seen: (phone, registrar) - a REGISTER went that way */
 };
 
 /* Per-source detector state. */
@@ -520,8 +521,10 @@ static void on_response(struct detect *d, const struct ev_sip *e)
     const struct sip_msg *msg = e->msg;
     /* A 2xx to REGISTER: the phone registered through this registrar, whose
      * qualify pings to it are then not a sweep (ATTACKS.md traps). */
+    /* Only a 2xx answering a REGISTER seen from that phone to this
+     * registrar: a sweeper's own forged 200s must not exempt its probes. */
     if (!e->retransmission && msg->cseq.method_id == SIP_M_REGISTER && msg->status >= 200 &&
-        msg->status < 300)
+        msg->status < 300 && seen_has(d, key_of(K_REGQ, &e->m->dst, &e->m->src, SL_NULL, SL_NULL)))
         seen_fresh(d, key_of(K_REGD, &e->m->src, &e->m->dst, SL_NULL, SL_NULL), 0, e->m->ts_us);
 }
 
@@ -531,6 +534,8 @@ static void obs_sip(void *ctx, const struct ev_sip *e)
     run_rules(d, e);
     if (e->msg->malformed)
         on_malformed(d, e);
+    if (e->msg->is_request && !e->retransmission && e->msg->method_id == SIP_M_REGISTER)
+        seen_fresh(d, key_of(K_REGQ, &e->m->src, &e->m->dst, SL_NULL, SL_NULL), 0, e->m->ts_us);
     if (e->msg->is_request)
         on_request(d, e);
     else

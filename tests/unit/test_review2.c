@@ -1,0 +1,124 @@
+/*
+ * test_review2.c - regressions of the second security review of the
+ * detection stage: crafted message sequences that hid an attack or gave a
+ * wrong verdict. Same fixture style as test_detect.c (own copy: its helpers
+ * are static there).
+ */
+#include "test.h"
+
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../dissect/sip.h"
+#include "../../dissect/state.h"
+#include "../../rules/detect.h"
+#include "../../rules/profile.h"
+
+#define SEC 1000000ull
+#define T0  (1700000000ull * SEC)
+
+struct r2rec {
+    unsigned n_alert;
+    uint32_t sids[64];
+};
+
+static void r2_alert(void *s, const struct ev_alert *e)
+{
+    struct r2rec *r = s;
+    if (r->n_alert < 64)
+        r->sids[r->n_alert] = e->sid;
+    r->n_alert++;
+}
+
+static const struct sink_ops r2_ops = { .name = "r2rec", .alert = r2_alert };
+
+struct r2fx {
+    struct r2rec rec;
+    struct sink sink;
+    struct detect *det;
+    struct state *st;
+    struct sip_msg msg;
+};
+
+static void r2_init(struct r2fx *f, const char *cfgtext)
+{
+    memset(f, 0, sizeof *f);
+    f->sink = (struct sink){ &r2_ops, &f->rec };
+    struct detect_cfg dc;
+    detect_default_cfg(&dc);
+    char err[256];
+    if (cfgtext)
+        CHECK(detect_cfg_parse(&dc, cfgtext, strlen(cfgtext), err, sizeof err));
+    f->det = detect_new(&dc, NULL, &f->sink, 1, err, sizeof err);
+    struct state_cfg sc;
+    state_default_cfg(&sc);
+    f->st = state_new(&sc, &f->sink, 1, detect_observer(f->det));
+    detect_attach(f->det, state_profiles(f->st));
+}
+
+static void r2_finish(struct r2fx *f)
+{
+    state_finish(f->st);
+    state_free(f->st);
+    detect_free(f->det);
+}
+
+static void r2_feed(struct r2fx *f, uint64_t ts, const char *src, const char *dst, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void r2_feed(struct r2fx *f, uint64_t ts, const char *src, const char *dst, const char *fmt, ...)
+{
+    char text[4096], wire[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    size_t n = 0;
+    for (const char *p = text; *p && n + 2 < sizeof wire; p++) {
+        if (*p == '\n')
+            wire[n++] = '\r';
+        wire[n++] = *p;
+    }
+    struct l4_meta m = { .ts_us = ts, .sport = 5060, .dport = 5060, .proto = IPPROTO_UDP };
+    ip_parse(src, &m.src);
+    ip_parse(dst, &m.dst);
+    size_t used;
+    if (sip_parse(sl_make((const uint8_t *)wire, n), SIP_DGRAM, &f->msg, &used) == SIP_OK)
+        state_on_sip(f->st, &m, &f->msg);
+}
+
+static unsigned r2_count(const struct r2rec *r, uint32_t sid)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->n_alert && i < 64; i++)
+        n += r->sids[i] == sid;
+    return n;
+}
+
+/* A sweeper sends each target a forged "200 OK" to a REGISTER nobody sent,
+ * so that its probes look like a registrar's qualify pings: the sweep must
+ * still be seen. */
+TEST(review2_forged_register_2xx_does_not_hide_a_sweep)
+{
+    struct r2fx f;
+    r2_init(&f, NULL);
+    const char *atk = "198.51.100.9";
+    for (unsigned i = 0; i < 12; i++) {
+        char dst[32];
+        snprintf(dst, sizeof dst, "192.0.2.%u", i + 1);
+        r2_feed(&f, T0 + i * SEC, atk, dst,
+                "SIP/2.0 200 OK\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-f%u\n"
+                "From: <sip:x@%s>;tag=f%u\nTo: <sip:x@%s>;tag=t\nCall-ID: forged-%u\n"
+                "CSeq: 1 REGISTER\nContent-Length: 0\n\n",
+                dst, i, atk, i, atk, i);
+        r2_feed(&f, T0 + i * SEC + 1000, atk, dst,
+                "OPTIONS sip:100@%s SIP/2.0\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-o%u\n"
+                "From: <sip:x@%s>;tag=a%u\nTo: <sip:100@%s>\nCall-ID: opt-%u@%s\nCSeq: 1 OPTIONS\n"
+                "Content-Length: 0\n\n",
+                dst, atk, i, atk, i, dst, i, atk);
+    }
+    r2_finish(&f);
+    CHECK_EQ_INT(r2_count(&f.rec, DET_SID_SWEEP), 1);
+}
