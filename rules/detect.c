@@ -291,8 +291,12 @@ static bool dialed_abroad(const struct detect *d, struct slice user, struct e164
 {
     if (!e164_parse(d->e164, user, d->outside, num) || !num->international)
         return false;
-    if (d->cfg.home_country[0] && strncmp(num->national, d->cfg.home_country,
-                                          strlen(d->cfg.home_country)) == 0)
+    /* Home is the home code itself, not a longer code under it: with
+     * home_country 1, +1 876 is Jamaica (the table's own row), not home. */
+    const char *home = d->cfg.home_country;
+    size_t hn = strlen(home);
+    if (hn && strncmp(num->national, home, hn) == 0 &&
+        (!num->code || strlen(num->code->prefix) <= hn))
         return false;
     return !(num->code && num->code->iso2[0] && allowed_country(d, num->code->iso2));
 }

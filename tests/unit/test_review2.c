@@ -122,3 +122,29 @@ TEST(review2_forged_register_2xx_does_not_hide_a_sweep)
     r2_finish(&f);
     CHECK_EQ_INT(r2_count(&f.rec, DET_SID_SWEEP), 1);
 }
+
+/* home_country = 1 (a NANP office): +1 876 is Jamaica, a high-risk
+ * destination of its own in the E.164 table, not a home call. */
+TEST(review2_home_country_does_not_swallow_longer_risky_codes)
+{
+    struct r2fx f;
+    r2_init(&f, "home_country = 1\n");
+    const char *nums[] = { "+18765550100", "01118095550101" };
+    for (unsigned i = 0; i < 2; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "198.51.100.%u", 80 + i);
+        r2_feed(&f, T0 + i * SEC, src, "192.0.2.63",
+                "INVITE sip:%s@192.0.2.63 SIP/2.0\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-i%u\n"
+                "From: <sip:c@%s>;tag=i%u\nTo: <sip:%s@192.0.2.63>\nCall-ID: call-%u\n"
+                "CSeq: 1 INVITE\nContent-Length: 0\n\n",
+                nums[i], src, i, src, i, nums[i], i);
+    }
+    /* a plain US number stays home */
+    r2_feed(&f, T0 + 5 * SEC, "198.51.100.71", "192.0.2.63",
+            "INVITE sip:+12125550100@192.0.2.63 SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.71:5060;branch=z9hG4bK-h\n"
+            "From: <sip:c@198.51.100.71>;tag=h\nTo: <sip:+12125550100@192.0.2.63>\nCall-ID: call-h\n"
+            "CSeq: 1 INVITE\nContent-Length: 0\n\n");
+    r2_finish(&f);
+    CHECK_EQ_INT(r2_count(&f.rec, DET_SID_TOLLFRAUD_RISK), 2);
+    CHECK_EQ_INT(f.rec.n_alert, 2);
+}
