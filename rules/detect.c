@@ -39,11 +39,18 @@ enum {
     K_BF,       /* pair: (source, user) brute-force record */
     K_FLOOD_DST,/* pair: (target) requests from anyone */
     K_REGQ,     /* seen: (phone, registrar) - a REGISTER went that way */
+    K_FLOOD_COPIES, /* pair: (target) retransmitted requests from anyone */
 };
+
+/* RFC 3261 timers resend one request at most ~3 times in 5 s (0.5, 1.5,
+ * 3.5 s), twice that on a tap that mirrors each packet: more copies per new
+ * request than this are a replay flood, counted as requests. */
+#define FLOOD_COPIES_PER_REQUEST 8u
 
 /* Per-source detector state. */
 struct det_src {
     struct win sweep, flood, numbers, malformed, fails;
+    struct win flood_copies;   /* retransmissions, for the flood count */
     uint64_t last_alert[16];   /* by alert slot (sid - 3100000), capture time */
     uint32_t malformed_kinds;  /* bit per malformation reason (hashed) */
     bool eyebeam_told, sv_told, sv_relay_told;
@@ -412,23 +419,29 @@ static void fingerprints(struct detect *d, struct det_src *s, const struct ev_si
     }
 }
 
-static void on_request(struct detect *d, const struct ev_sip *e)
+/* Requests and copies counted with their windows' counts: new ones, plus
+ * the copies beyond what retransmission timers explain. */
+static uint32_t flood_count(struct win *req, struct win *copies, uint64_t width, uint64_t now,
+                            bool fresh)
+{
+    uint64_t n = win_add(req, width, now, fresh ? 1 : 0);
+    uint64_t c = win_add(copies, width, now, fresh ? 0 : 1);
+    if (c > n * FLOOD_COPIES_PER_REQUEST)
+        n += c - n * FLOOD_COPIES_PER_REQUEST;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* flood: requests per source, and to one target from anyone. A copy of a
+ * request (fresh false) counts only past what retransmissions explain: one
+ * packet replayed at line rate is a flood, not a retransmission. */
+static void on_flood(struct detect *d, struct det_src *s, const struct ev_sip *e, bool fresh)
 {
     const struct l4_meta *m = e->m;
     const struct sip_msg *msg = e->msg;
-    if (e->retransmission || sl_empty(msg->method) || detect_cfg_trusted(&d->cfg, &m->src))
-        return;
-    struct det_src *s = src_state(d, &m->src, m->ts_us);
-    if (!s)
-        return;
-    struct src_profile *p = d->prof ? src_find(d->prof, &m->src) : NULL;
     const struct detect_cfg *c = &d->cfg;
     char reason[SRC_REASON_MAX];
-
-    fingerprints(d, s, e, p);
-
-    /* flood: requests per source, and to one target from anyone */
-    uint32_t n = win_add(&s->flood, win_width(c->flood_source.seconds), m->ts_us, 1);
+    uint32_t n = flood_count(&s->flood, &s->flood_copies, win_width(c->flood_source.seconds),
+                             m->ts_us, fresh);
     if (n >= c->flood_source.count) {
         snprintf(reason, sizeof reason, "%u requests within %u s", n, c->flood_source.seconds);
         verdict(d, s, m, e->id, msg->call_id, DET_SID_FLOOD_SOURCE, RULE_T_FLOOD, SEV_MEDIUM,
@@ -436,8 +449,9 @@ static void on_request(struct detect *d, const struct ev_sip *e)
                 c->flood_source.seconds * 12, reason);
     }
     struct det_pair *fp = pair_get(d, key_of(K_FLOOD_DST, NULL, &m->dst, SL_NULL, SL_NULL), m->ts_us);
-    if (fp) {
-        uint32_t t = win_add(&fp->w, win_width(c->flood_target.seconds), m->ts_us, 1);
+    struct det_pair *fc = pair_get(d, key_of(K_FLOOD_COPIES, NULL, &m->dst, SL_NULL, SL_NULL), m->ts_us);
+    if (fp && fc) {
+        uint32_t t = flood_count(&fp->w, &fc->w, win_width(c->flood_target.seconds), m->ts_us, fresh);
         if (t >= c->flood_target.count &&
             (!fp->last_alert || m->ts_us >= fp->last_alert + 60 * SEC_US)) {
             fp->last_alert = m->ts_us;
@@ -451,6 +465,29 @@ static void on_request(struct detect *d, const struct ev_sip *e)
             emit_alert(d, &a, "%u requests to this target within %u s", t, c->flood_target.seconds);
         }
     }
+}
+
+static void on_request(struct detect *d, const struct ev_sip *e)
+{
+    const struct l4_meta *m = e->m;
+    const struct sip_msg *msg = e->msg;
+    if (sl_empty(msg->method) || detect_cfg_trusted(&d->cfg, &m->src))
+        return;
+    struct det_src *s = src_state(d, &m->src, m->ts_us);
+    if (!s)
+        return;
+    if (e->retransmission) {
+        on_flood(d, s, e, false);
+        return;
+    }
+    struct src_profile *p = d->prof ? src_find(d->prof, &m->src) : NULL;
+    const struct detect_cfg *c = &d->cfg;
+    char reason[SRC_REASON_MAX];
+
+    fingerprints(d, s, e, p);
+
+    on_flood(d, s, e, true);
+    uint32_t n;
 
     /* sweep: distinct destinations, leaving out phones that registered through this source */
     uint64_t sweep_win = (uint64_t)c->sweep.seconds * SEC_US;

@@ -148,3 +148,36 @@ TEST(review2_home_country_does_not_swallow_longer_risky_codes)
     CHECK_EQ_INT(r2_count(&f.rec, DET_SID_TOLLFRAUD_RISK), 2);
     CHECK_EQ_INT(f.rec.n_alert, 2);
 }
+
+/* One request replayed at line rate is all "retransmissions" to the
+ * transaction layer: the flood detectors must still count it, and must
+ * still leave alone a busy source whose requests go unanswered and are
+ * resent on RFC 3261's timers. */
+static void r2_options(struct r2fx *f, uint64_t ts, unsigned k)
+{
+    r2_feed(f, ts, "198.51.100.9", "192.0.2.1",
+            "OPTIONS sip:100@192.0.2.1 SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.9:5060;branch=z9hG4bK-x%u\n"
+            "From: <sip:x@198.51.100.9>;tag=a%u\nTo: <sip:100@192.0.2.1>\nCall-ID: x%u@y\n"
+            "CSeq: 1 OPTIONS\nContent-Length: 0\n\n", k, k, k);
+}
+
+TEST(review2_replayed_request_is_a_flood)
+{
+    struct r2fx f;
+    r2_init(&f, NULL);
+    for (unsigned i = 0; i < 6000; i++) /* 2000 copies/s of one packet */
+        r2_options(&f, T0 + i * 500, 1);
+    r2_finish(&f);
+    CHECK_EQ_INT(r2_count(&f.rec, DET_SID_FLOOD_SOURCE), 1);
+    CHECK_EQ_INT(r2_count(&f.rec, DET_SID_FLOOD_TARGET), 1);
+
+    /* 900 requests in 5 s (below 1000), each resent at 1, 2 and 3.5 s */
+    r2_init(&f, NULL);
+    static const uint64_t at[] = { 0, 1 * SEC, 2 * SEC, 3500000 };
+    for (unsigned r = 0; r < 4; r++)
+        for (unsigned i = 0; i < 900; i++)
+            r2_options(&f, T0 + at[r] + i * 1000, i);
+    r2_finish(&f);
+    CHECK_EQ_INT(r2_count(&f.rec, DET_SID_FLOOD_SOURCE), 0);
+    CHECK_EQ_INT(f.rec.n_alert, 0);
+}
