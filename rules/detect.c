@@ -40,6 +40,7 @@ enum {
     K_FLOOD_DST,/* pair: (target) requests from anyone */
     K_REGQ,     /* seen: (phone, registrar) - a REGISTER went that way */
     K_FLOOD_COPIES, /* pair: (target) retransmitted requests from anyone */
+    K_BF_USER,  /* pair: (source, user) brute-force record, any realm (hijack) */
 };
 
 /* RFC 3261 timers resend one request at most ~3 times in 5 s (0.5, 1.5,
@@ -615,7 +616,8 @@ static void obs_auth(void *ctx, struct ev_auth *e)
 
     struct det_src *s = src_state(d, &e->src, e->ts_us);
     struct det_pair *bp = pair_get(d, key_of(K_BF, &e->src, NULL, e->username, e->realm), e->ts_us);
-    if (!s || !bp)
+    struct det_pair *bu = pair_get(d, key_of(K_BF_USER, &e->src, NULL, e->username, SL_NULL), e->ts_us);
+    if (!s || !bp || !bu)
         return;
     struct l4_meta m = { .ts_us = e->ts_us, .src = e->src, .dst = e->dst, .sport = e->sport,
                          .dport = e->dport, .proto = e->proto };
@@ -634,7 +636,7 @@ static void obs_auth(void *ctx, struct ev_auth *e)
             src_add_reason(p, reason);
         }
         if (bp->fails >= 3 && !bp->success && attack) {
-            bp->success = true;
+            bp->success = bu->success = true;
             snprintf(reason, sizeof reason, "brute force succeeded: user %s accepted after %u failures%s",
                      user, bp->fails, sl_empty(pw) ? "" : " (password known)");
             if (p) {
@@ -652,6 +654,7 @@ static void obs_auth(void *ctx, struct ev_auth *e)
         return;
     }
     bp->fails++;
+    bu->fails++;
     if (seen_fresh(d, key_of(K_RESP, &e->src, NULL, e->username, e->response), UINT64_MAX / 2,
                    e->ts_us))
         bp->distinct++;
@@ -695,19 +698,16 @@ static void obs_registration(void *ctx, const struct ev_registration *e)
     struct st_key k = key_of(0, NULL, NULL, e->aor, SL_LIT("binding"));
     struct det_binding *b = table_peek(d->bindings, &k, sizeof k);
     struct slice host = uri_host(e->contact);
-    /* Did this source brute-force this user (any realm) and get in? */
+    /* Did this source brute-force this user (any realm) and get in? The
+     * registration is told before the auth outcome of the same REGISTER
+     * (state.c), so a 2xx after a brute force that meets obs_auth's test is
+     * the success itself. Kept in the detector's own table: the profile's
+     * credential list lives in a string pool an attacker can fill first. */
     struct src_profile *p = d->prof ? src_find(d->prof, &e->src) : NULL;
-    bool cracked = false;
-    for (unsigned i = 0; p && i < p->n_credentials; i++) {
-        struct src_cred *cr = &p->credentials[i];
-        if (!cr->accepted || !sl_eq(sl_make(p->pool + cr->user.off, cr->user.len), sl_prefix(e->user, SRC_STR_MAX)))
-            continue;
-        struct st_key ck = key_of(K_BF, &e->src, NULL, e->user,
-                                  sl_make(p->pool + cr->realm.off, cr->realm.len));
-        struct det_pair *bp = table_peek(d->pairs, &ck, sizeof ck);
-        if (bp && bp->success)
-            cracked = true;
-    }
+    struct st_key uk = key_of(K_BF_USER, &e->src, NULL, e->user, SL_NULL);
+    const struct det_pair *bu = table_peek(d->pairs, &uk, sizeof uk);
+    const struct det_src *ss = table_peek(d->srcs, &e->src, sizeof e->src);
+    bool cracked = bu && (bu->success || (bu->fails >= 3 && ((ss && ss->bf_fast) || (p && p->scanner))));
     char reason[SRC_REASON_MAX], user[48], hb[64], src[IP_STRLEN];
     printable(e->user, user, sizeof user);
     printable(host, hb, sizeof hb);

@@ -22,13 +22,16 @@
 struct r2rec {
     unsigned n_alert;
     uint32_t sids[64];
+    char sev[64][16];
 };
 
 static void r2_alert(void *s, const struct ev_alert *e)
 {
     struct r2rec *r = s;
-    if (r->n_alert < 64)
+    if (r->n_alert < 64) {
         r->sids[r->n_alert] = e->sid;
+        snprintf(r->sev[r->n_alert], sizeof r->sev[0], "%s", e->severity);
+    }
     r->n_alert++;
 }
 
@@ -180,4 +183,69 @@ TEST(review2_replayed_request_is_a_flood)
     r2_finish(&f);
     CHECK_EQ_INT(r2_count(&f.rec, DET_SID_FLOOD_SOURCE), 0);
     CHECK_EQ_INT(f.rec.n_alert, 0);
+}
+
+/* A brute force that succeeds, then registers the cracked user: 3100012
+ * is critical. The verdict looked the user up in the profile's credential
+ * list, which lives in a 3 KiB string pool; a few OPTIONS naming long
+ * users filled the pool first, the cracked user was never listed, and the
+ * hijack came out medium (or not at all for a first binding). */
+static void r2_register(struct r2fx *f, uint64_t ts, const char *src, unsigned k, const char *resp,
+                        unsigned code)
+{
+    r2_feed(f, ts, src, "192.0.2.61",
+            "REGISTER sip:192.0.2.61 SIP/2.0\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-b%u\n"
+            "From: <sip:100@192.0.2.61>;tag=t\nTo: <sip:100@192.0.2.61>\nCall-ID: bf-%u\n"
+            "CSeq: 2 REGISTER\nContact: <sip:100@%s>\nExpires: 300\n"
+            "Authorization: Digest username=\"100\", realm=\"asterisk\", nonce=\"n%u\", "
+            "uri=\"sip:192.0.2.61\", response=\"%s\", algorithm=MD5\nContent-Length: 0\n\n",
+            src, k, k, src, k, resp);
+    r2_feed(f, ts + 1000, "192.0.2.61", src,
+            "SIP/2.0 %u %s\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-b%u\n"
+            "From: <sip:100@192.0.2.61>;tag=t\nTo: <sip:100@192.0.2.61>;tag=srv\nCall-ID: bf-%u\n"
+            "CSeq: 2 REGISTER\nContact: <sip:100@%s>;expires=300\nContent-Length: 0\n\n",
+            code, code == 200 ? "OK" : "Forbidden", src, k, k, src);
+}
+
+static void r2_crack_then_register(bool stuff_pool, struct r2rec *out)
+{
+    static struct r2fx f;
+    r2_init(&f, NULL);
+    const char *atk = "198.51.100.88";
+    uint64_t t = T0;
+    for (unsigned i = 0; stuff_pool && i < 20; i++) {
+        char u[3][80];
+        for (unsigned j = 0; j < 3; j++)
+            snprintf(u[j], sizeof u[j], "%02u%u-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i, j);
+        r2_feed(&f, t += SEC, atk, "192.0.2.61",
+                "OPTIONS sip:%s@192.0.2.61 SIP/2.0\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-s%u\n"
+                "From: <sip:%s@192.0.2.61>;tag=s%u\nTo: <sip:%s@192.0.2.61>\nCall-ID: stuff-%u\n"
+                "CSeq: 1 OPTIONS\nContent-Length: 0\n\n",
+                u[0], atk, i, u[1], i, u[2], i);
+    }
+    for (unsigned i = 0; i < 10; i++) {
+        char resp[40];
+        snprintf(resp, sizeof resp, "%032x", i + 1);
+        r2_register(&f, t += SEC, atk, i, resp, 403);
+    }
+    r2_register(&f, t += SEC, atk, 10, "ffffffffffffffffffffffffffffffff", 200);
+    r2_finish(&f);
+    *out = f.rec;
+}
+
+TEST(review2_hijack_after_crack_survives_a_full_profile_pool)
+{
+    static struct r2rec r;
+    for (int stuff = 0; stuff < 2; stuff++) {
+        r2_crack_then_register(stuff, &r);
+        unsigned hij = 0;
+        for (unsigned i = 0; i < r.n_alert && i < 64; i++)
+            if (r.sids[i] == DET_SID_HIJACK) {
+                hij++;
+                CHECK_STR(r.sev[i], "critical");
+            }
+        if (hij != 1)
+            fprintf(stderr, "  stuffed %d: %u hijack alerts\n", stuff, hij);
+        CHECK_EQ_INT(hij, 1);
+    }
 }
