@@ -245,6 +245,8 @@ static void deliver(struct tcp_stream *a, struct half_stream *half, bool to_serv
         /* A message that never ends: drop it all (libnids' default when
          * nothing is kept) rather than buffer without bound. */
         report_at(&m, CAP_A_TCP_OVERFLOW);
+        /* libnids drops the bytes: the handler's note about them is void */
+        a->user = (void *)(to_server ? u & ~(uintptr_t)0xffffffffu : u & (uintptr_t)0xffffffffu);
         return;
     }
     nids_discard(a, (int)consumed); /* the rest stays in half->data */

@@ -706,8 +706,10 @@ static void obs_registration(void *ctx, const struct ev_registration *e)
     struct src_profile *p = d->prof ? src_find(d->prof, &e->src) : NULL;
     struct st_key uk = key_of(K_BF_USER, &e->src, NULL, e->user, SL_NULL);
     const struct det_pair *bu = table_peek(d->pairs, &uk, sizeof uk);
-    const struct det_src *ss = table_peek(d->srcs, &e->src, sizeof e->src);
-    bool cracked = bu && (bu->success || (bu->fails >= 3 && ((ss && ss->bf_fast) || (p && p->scanner))));
+    /* The REGISTER that carries the winning guess is the brute force's
+     * success (obs_auth, told after this): a hijack is a registration after
+     * it, binding the account the attacker now owns. */
+    bool cracked = bu && bu->success;
     char reason[SRC_REASON_MAX], user[48], hb[64], src[IP_STRLEN];
     printable(e->user, user, sizeof user);
     printable(host, hb, sizeof hb);

@@ -146,11 +146,14 @@ bool e164_parse(const struct e164_table *t, struct slice user, const char *const
     for (size_t i = 0; i < user.n; i++) {
         uint8_t c = user.p[i];
         if (c >= '0' && c <= '9') {
-            if (n == E164_MAX_DIGITS)
-                return false;
-            out->digits[n++] = (char)c;
+            /* Digits past the longest E.164 number are padding a switch may
+             * ignore: keep the first ones, do not let padding hide the call. */
+            if (n < E164_MAX_DIGITS)
+                out->digits[n++] = (char)c;
         } else if (c == '+' && n == 0 && !plus) {
             plus = true;
+        } else if ((c == '#' || c == '*' || c == ';' || c == ',') && n > 0) {
+            break; /* end of dialing, DTMF after a pause, or URI parameters */
         } else if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')) {
             return false;
         }

@@ -50,8 +50,9 @@ const struct e164_code *e164_lookup(const struct e164_table *t, const char *digi
 
 /*
  * Read a dialed user part (attacker bytes): keep digits, drop the visual
- * separators " -.()" (RFC 3966), reject anything else (a name is not a
- * number). outside is a comma-free list of outside-line prefixes tried
+ * separators " -.()" (RFC 3966), stop at '#', '*', ';' or ',' after a digit,
+ * keep the first E164_MAX_DIGITS digits (padding does not hide a number),
+ * reject anything else (a name is not a number). outside is a comma-free list of outside-line prefixes tried
  * longest first (e.g. {"900","9","0","8",NULL}); an international prefix may
  * follow one. False when user is not a dialable number.
  */

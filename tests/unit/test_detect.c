@@ -691,7 +691,12 @@ TEST(detect_e164_table_and_numbers)
     /* names and junk are not numbers */
     CHECK(!e164_parse(t, sl_cstr("alice"), outside, &n));
     CHECK(!e164_parse(t, sl_cstr(""), outside, &n));
-    CHECK(!e164_parse(t, sl_cstr("123456789012345678901234567890123456"), outside, &n));
+    /* padding past 32 digits, and what follows '#', do not hide the destination */
+    CHECK(e164_parse(t, sl_cstr("900252615123458000000000000000000000000"), outside, &n));
+    CHECK(n.international && n.code && strcmp(n.code->iso2, "SO") == 0);
+    CHECK(e164_parse(t, sl_cstr("00252615123456#77"), outside, &n));
+    CHECK(n.international && strcmp(n.digits, "00252615123456") == 0);
+    CHECK(!e164_parse(t, sl_cstr("#00252"), outside, &n));
     CHECK(!e164_parse(t, sl_make((const uint8_t *)"12\0" "3", 4), outside, &n));
     e164_free(t);
     /* a bad table names its line */

@@ -186,7 +186,8 @@ TEST(review2_replayed_request_is_a_flood)
 }
 
 /* A brute force that succeeds, then registers the cracked user: 3100012
- * is critical. The verdict looked the user up in the profile's credential
+ * is critical (the REGISTER carrying the winning guess is the success,
+ * 3100004, not a hijack). The verdict looked the user up in the profile's credential
  * list, which lives in a 3 KiB string pool; a few OPTIONS naming long
  * users filled the pool first, the cracked user was never listed, and the
  * hijack came out medium (or not at all for a first binding). */
@@ -229,6 +230,9 @@ static void r2_crack_then_register(bool stuff_pool, struct r2rec *out)
         r2_register(&f, t += SEC, atk, i, resp, 403);
     }
     r2_register(&f, t += SEC, atk, 10, "ffffffffffffffffffffffffffffffff", 200);
+    /* the winning guess is the brute force's success; the attacker then
+     * registers the account it owns (as pcaps/generated/svcrack-hijack) */
+    r2_register(&f, t += SEC, atk, 11, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 200);
     r2_finish(&f);
     *out = f.rec;
 }
