@@ -49,6 +49,18 @@ static bool pool_add(struct src_profile *p, struct slice s, struct src_str *out)
     return pool_add_n(p, s, SRC_STR_MAX, out);
 }
 
+/* The part of the pool that evidence lists an attacker fills at will (users
+ * tried, user agents, extensions found) may not take: what the detectors
+ * conclude (reasons, passwords, numbers, credentials) must still fit. */
+#define SRC_POOL_VERDICT_RESERVE 1024
+
+static bool pool_add_evidence(struct src_profile *p, struct slice s, struct src_str *out)
+{
+    if (p->pool_used + sl_prefix(s, SRC_STR_MAX).n > SRC_POOL_BYTES - SRC_POOL_VERDICT_RESERVE)
+        return false;
+    return pool_add(p, s, out);
+}
+
 static bool list_has(const struct src_profile *p, const struct src_str *v, unsigned n,
                      struct slice s)
 {
@@ -308,7 +320,7 @@ static void tried_user(struct src_profiles *s, struct src_profile *p, struct sli
     if (p->users_tried_total < UINT32_MAX)
         p->users_tried_total++;
     if (p->n_users < SRC_MAX_USERS && !list_has(p, p->users, p->n_users, user) &&
-        pool_add(p, user, &p->users[p->n_users]))
+        pool_add_evidence(p, user, &p->users[p->n_users]))
         p->n_users++;
 }
 
@@ -335,7 +347,7 @@ void src_on_request(struct src_profiles *s, const struct l4_meta *m, const struc
 
     if (!sl_empty(msg->user_agent) && p->n_user_agents < SRC_MAX_USER_AGENTS &&
         !list_has(p, p->user_agents, p->n_user_agents, msg->user_agent) &&
-        pool_add(p, msg->user_agent, &p->user_agents[p->n_user_agents]))
+        pool_add_evidence(p, msg->user_agent, &p->user_agents[p->n_user_agents]))
         p->n_user_agents++;
 
     uint8_t k[8 + sizeof(struct ip_addr)];
@@ -414,7 +426,7 @@ void src_on_user_found(struct src_profiles *s, const struct ip_addr *src, struct
     if (!p || p->n_extensions >= SRC_MAX_EXTENSIONS ||
         list_has(p, p->extensions, p->n_extensions, user))
         return;
-    if (pool_add(p, user, &p->extensions[p->n_extensions]))
+    if (pool_add_evidence(p, user, &p->extensions[p->n_extensions]))
         p->n_extensions++;
 }
 

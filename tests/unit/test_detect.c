@@ -42,6 +42,7 @@ struct drec {
     char src_numbers[DREC_MAX][160];
     char auth_pw[DREC_MAX][64];
     unsigned n_auth;
+    unsigned src_reasons[DREC_MAX];
 };
 
 static void d_alert(void *s, const struct ev_alert *e)
@@ -70,6 +71,7 @@ static void d_source(void *s, const struct ev_source *e)
         return;
     unsigned i = r->n_source++;
     snprintf(r->src_sev[i], 16, "%s", e->severity);
+    r->src_reasons[i] = e->n_reasons;
     ip_format(&e->ip, r->src_ip[i], IP_STRLEN);
     for (unsigned t = 0; t < e->n_techniques; t++)
         snprintf(r->src_tech[i] + strlen(r->src_tech[i]), 160 - strlen(r->src_tech[i]), "%s,",
@@ -371,6 +373,36 @@ TEST(detect_bruteforce_success_is_critical_only_after_a_fast_brute_force)
     bruteforce(4, 150 * SEC, true, &r);
     CHECK_EQ_INT(count_sid(&r, DET_SID_BRUTEFORCE_SUCCESS), 0);
     CHECK_STR(source_field(&r, "198.51.100.88", 0), "low");
+}
+
+/* An attacker who first names many long users fills the profile's evidence
+ * lists; the verdicts (reasons, the password of the accepted guess) must
+ * still fit in the part of the pool kept for them. */
+TEST(detect_long_users_do_not_crowd_out_the_verdicts)
+{
+    struct detect_cfg c;
+    detect_default_cfg(&c);
+    c.show_passwords = true;
+    struct dfx f;
+    dfx_init(&f, &c, NULL);
+    for (unsigned i = 0; i < 64; i++) {
+        char u[80];
+        snprintf(u, sizeof u, "%02u-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i);
+        options(&f, T0 + i * 1000, "198.51.100.88", "192.0.2.61", u, 500 + i);
+    }
+    for (unsigned i = 0; i < 12; i++) {
+        char text[32], tag[128] = "", resp[40];
+        snprintf(text, sizeof text, i == 11 ? "100:kitten77" : "100:guess%u", i);
+        for (const char *q = text; *q; q++)
+            snprintf(tag + strlen(tag), 4, "%02x", (unsigned char)*q);
+        strcat(tag, "01383930323936343232");
+        snprintf(resp, sizeof resp, "%032x", i + 7);
+        register_auth(&f, T0 + SEC + i * 100000, "198.51.100.88", i, "100", resp, i == 11 ? 200 : 403, tag);
+    }
+    dfx_finish(&f);
+    CHECK_STR(source_field(&f.rec, "198.51.100.88", 0), "critical");
+    CHECK_STR(source_field(&f.rec, "198.51.100.88", 3), "kitten77+");
+    CHECK(f.rec.n_source == 1 && f.rec.src_reasons[0] >= 3);
 }
 
 TEST(detect_svcrack_tag_gives_the_password_redacted_unless_asked)
